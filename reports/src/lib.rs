@@ -1,0 +1,5 @@
+#![doc = include_str!("../README.md")]
+
+pub mod human;
+pub mod sarif;
+pub mod sbom;

@@ -1,0 +1,117 @@
+//! `wasmcert analyze`: facts, capabilities and findings for modules and components.
+
+use crate::input::{Input, expand};
+use crate::output::emit;
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wasmcert_analyzer::{Analysis, Options, analyze};
+use wasmcert_report::sarif::InputError;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Readable summary per subject.
+    Human,
+    /// The versioned Analysis document (docs/analysis-schema.md): an object for one file, an
+    /// array for several files or a directory.
+    Json,
+    /// SARIF 2.1.0, one result per finding, for code-scanning dashboards.
+    Sarif,
+}
+
+/// Inspect WebAssembly modules and components before anything runs them.
+///
+/// Reports identity (sha256, size, kind), imports and exports with types, the WASI
+/// capabilities they grant, memories and tables with their limits, the features the code uses,
+/// custom sections (producers, metadata, cargo-auditable `.dep-v0`, DWARF, dylink, linking),
+/// embedded signatures and claims, and findings with stable codes (docs/findings/).
+#[derive(Args)]
+#[command(after_help = "Examples:
+  wasmcert analyze app.wasm
+  wasmcert analyze --format json app.wasm | jq '.capabilities[].id'
+  wasmcert analyze --format sarif --output wasmcert.sarif build/
+  cat app.wasm | wasmcert analyze -
+  wasmcert analyze --no-validate huge.wasm     # headers only, skips function bodies
+
+Exit status:
+  0  every input was analysed (findings do not change the status; use `wasmcert check`)
+  2  an input could not be read or is not valid WebAssembly; the others are still reported")]
+pub struct Opts {
+    /// Files, directories (searched recursively for *.wasm) or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Skip function-body validation: headers only, much faster; features then come only
+    /// from declarations (types, memories, sections), not from the instructions.
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Print nothing on success; errors still go to stderr and set the exit status.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Analyse every input; failures are returned beside the successes, never abort the rest.
+pub fn analyze_all(
+    paths: &[String],
+    validate: bool,
+) -> (Vec<Analysis>, Vec<(String, String)>, bool) {
+    let (inputs, expand_errors) = expand(paths);
+    let single = inputs.len() == 1 && expand_errors.is_empty() && paths.len() == 1 && !std::path::Path::new(&paths[0]).is_dir();
+    let mut errors: Vec<(String, String)> =
+        expand_errors.into_iter().map(|(p, e)| (p, format!("{e:#}"))).collect();
+    let mut analyses = Vec::new();
+    for input in &inputs {
+        match analyze_one(input, validate) {
+            Ok(a) => analyses.push(a),
+            Err(e) => errors.push((input.display(), e)),
+        }
+    }
+    (analyses, errors, single)
+}
+
+fn analyze_one(input: &Input, validate: bool) -> Result<Analysis, String> {
+    let bytes = input.read().map_err(|e| format!("{e:#}"))?;
+    let opts = Options { validate, path: input.display() };
+    analyze(&bytes, &opts).map_err(|e| e.to_string())
+}
+
+impl Opts {
+    pub fn run(&self) -> Result<ExitCode> {
+        let (analyses, errors, single) = analyze_all(&self.paths, !self.no_validate);
+        for (path, e) in &errors {
+            eprintln!("error: {path}: {e}");
+        }
+        let text = match self.format {
+            Format::Human => analyses
+                .iter()
+                .map(wasmcert_report::human::render)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Format::Json => {
+                let v = if single && analyses.len() == 1 {
+                    serde_json::to_value(&analyses[0])?
+                } else {
+                    serde_json::to_value(&analyses)?
+                };
+                serde_json::to_string_pretty(&v)? + "\n"
+            }
+            Format::Sarif => {
+                let errs: Vec<InputError<'_>> = errors
+                    .iter()
+                    .map(|(p, m)| InputError { path: p, message: m })
+                    .collect();
+                serde_json::to_string_pretty(&wasmcert_report::sarif::render(&analyses, &errs))? + "\n"
+            }
+        };
+        if !self.quiet || self.output.is_some() {
+            emit(self.output.as_deref(), &text)?;
+        }
+        Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    }
+}

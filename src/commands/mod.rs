@@ -1,0 +1,4 @@
+//! One file per subcommand: `Opts` (clap derive; doc comments are the help) and `run`.
+
+pub mod analyze;
+pub mod sbom;

@@ -1,0 +1,47 @@
+//! `wasmcert`: security analysis and certification of WebAssembly workloads.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod commands;
+mod input;
+mod output;
+
+/// Security analysis and certification of WebAssembly modules and components.
+#[derive(Parser)]
+#[command(name = "wasmcert", version, about, propagate_version = true)]
+#[command(after_help = "Exit status (every subcommand):\n  0  success: analysed / allowed / all pass\n  1  findings that fail the check / denied / failures\n  2  usage or input error (unreadable, malformed or unsupported input)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Analyze(commands::analyze::Opts),
+    Sbom(commands::sbom::Opts),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Analyze(o) => o.run(),
+        Command::Sbom(o) => o.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:?}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
