@@ -25,7 +25,10 @@ impl Input {
             Input::File(p) => std::fs::read(p).with_context(|| "cannot read the file".to_string()),
             Input::Stdin => {
                 let mut v = Vec::new();
-                std::io::stdin().lock().read_to_end(&mut v).context("cannot read stdin")?;
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut v)
+                    .context("cannot read stdin")?;
                 Ok(v)
             }
         }
@@ -53,7 +56,10 @@ pub fn expand(paths: &[String]) -> (Vec<Input>, Vec<(String, anyhow::Error)>) {
                 if let Err(e) = walk(&path, 0, &mut inputs) {
                     errors.push((p.clone(), e));
                 } else if inputs.len() == before {
-                    errors.push((p.clone(), anyhow::anyhow!("directory contains no *.wasm files")));
+                    errors.push((
+                        p.clone(),
+                        anyhow::anyhow!("directory contains no *.wasm files"),
+                    ));
                 }
             }
             Ok(_) => inputs.push(Input::File(path)),
@@ -65,7 +71,10 @@ pub fn expand(paths: &[String]) -> (Vec<Input>, Vec<(String, anyhow::Error)>) {
 
 fn walk(dir: &Path, depth: usize, out: &mut Vec<Input>) -> Result<()> {
     if depth > MAX_DEPTH {
-        anyhow::bail!("directory tree deeper than {MAX_DEPTH} levels at {}", dir.display());
+        anyhow::bail!(
+            "directory tree deeper than {MAX_DEPTH} levels at {}",
+            dir.display()
+        );
     }
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list directory {}", dir.display()))?
@@ -77,7 +86,9 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Input>) -> Result<()> {
         let Ok(ft) = e.file_type() else { continue };
         if ft.is_dir() {
             walk(&path, depth + 1, out)?;
-        } else if path.extension().is_some_and(|x| x == "wasm") && (ft.is_file() || ft.is_symlink() && path.is_file()) {
+        } else if path.extension().is_some_and(|x| x == "wasm")
+            && (ft.is_file() || ft.is_symlink() && path.is_file())
+        {
             out.push(Input::File(path));
         }
     }

@@ -10,7 +10,9 @@ mod output;
 /// Security analysis and certification of WebAssembly modules and components.
 #[derive(Parser)]
 #[command(name = "wasmcert", version, about, propagate_version = true)]
-#[command(after_help = "Exit status (every subcommand):\n  0  success: analysed / allowed / all pass\n  1  findings that fail the check / denied / failures\n  2  usage or input error (unreadable, malformed or unsupported input)")]
+#[command(
+    after_help = "Exit status (every subcommand):\n  0  success: analysed / allowed / all pass\n  1  findings that fail the check / denied / failures\n  2  usage or input error (unreadable, malformed or unsupported input)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -136,7 +136,9 @@ impl<'a> Frame<'a> {
     }
 
     fn finding(&mut self, code: &str, message: String, offset: Option<usize>) {
-        let severity = crate::findings::lookup(code).map(|(s, _)| s).unwrap_or(Severity::Warning);
+        let severity = crate::findings::lookup(code)
+            .map(|(s, _)| s)
+            .unwrap_or(Severity::Warning);
         self.findings.push(Finding {
             code: code.to_string(),
             severity,
@@ -239,7 +241,6 @@ fn reftype_features(r: &RefType, out: &mut BTreeSet<&'static str>) {
     }
 }
 
-
 /// Analyse one binary. `bytes` is the whole file; nothing is copied from it except names and
 /// the facts in the result.
 pub fn analyze(bytes: &[u8], opts: &Options) -> Result<Analysis, Error> {
@@ -309,7 +310,8 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
     let mut units: Vec<Option<Unit>> = Vec::new();
     let mut unit_index: Vec<usize> = Vec::new();
     let mut findings = Vec::new();
-    let mut pending: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>, usize)> = Vec::new();
+    let mut pending: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>, usize)> =
+        Vec::new();
     let mut frame_features: Vec<u32> = Vec::new();
     let mut pos = 0usize;
     let mut next_path: Option<(String, Kind)> = Some(("/".to_string(), Kind::CoreModule));
@@ -339,7 +341,9 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
 
         match payload {
             Payload::Version { encoding, .. } => {
-                let (path, _) = next_path.take().unwrap_or_else(|| ("/".into(), Kind::CoreModule));
+                let (path, _) = next_path
+                    .take()
+                    .unwrap_or_else(|| ("/".into(), Kind::CoreModule));
                 let kind = match encoding {
                     Encoding::Module => Kind::CoreModule,
                     Encoding::Component => Kind::Component,
@@ -398,8 +402,17 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
                         next_path = Some((path, Kind::Component));
                         parsers.push(std::mem::replace(&mut parser, p));
                     }
-                    Payload::CodeSectionStart { .. } if validator.is_none() => {
+                    Payload::CodeSectionStart { size, range, .. } if validator.is_none() => {
+                        // Headers only: jump over every function body.
+                        let end = pos.saturating_add(size as usize);
+                        if end > bytes.len() {
+                            return Err(Error {
+                                message: "code section extends past the end of the file".into(),
+                                offset: range.start as u64,
+                            });
+                        }
                         parser.skip_section();
+                        pos = end;
                     }
                     other => section(f, other, bytes, section_start, pos)?,
                 }
@@ -411,12 +424,15 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
     // message does not depend on thread scheduling.
     let results: Vec<Result<(usize, u32), Error>> = pending
         .into_par_iter()
-        .map_init(FuncValidatorAllocations::default, |allocs, (func, body, idx)| {
-            let mut v = func.into_validator(std::mem::take(allocs));
-            let r = features::validate_body(&mut v, &body);
-            *allocs = v.into_allocations();
-            r.map(|bits| (idx, bits)).map_err(Error::from)
-        })
+        .map_init(
+            FuncValidatorAllocations::default,
+            |allocs, (func, body, idx)| {
+                let mut v = func.into_validator(std::mem::take(allocs));
+                let r = features::validate_body(&mut v, &body);
+                *allocs = v.into_allocations();
+                r.map(|bits| (idx, bits)).map_err(Error::from)
+            },
+        )
         .collect();
     let mut first_err: Option<Error> = None;
     for r in results {
@@ -459,7 +475,11 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
 }
 
 fn slash(p: &str) -> String {
-    if p.ends_with('/') { p.to_string() } else { format!("{p}/") }
+    if p.ends_with('/') {
+        p.to_string()
+    } else {
+        format!("{p}/")
+    }
 }
 
 fn push_capped<T>(v: &mut Vec<T>, item: T, offset: usize) -> Result<(), Error> {
@@ -545,7 +565,12 @@ fn section<'a>(
                         let index = f.unit.globals.len() as u32;
                         push_capped(
                             &mut f.unit.globals,
-                            Global { index, imported: true, ty: g.content_type.to_string(), mutable: g.mutable },
+                            Global {
+                                index,
+                                imported: true,
+                                ty: g.content_type.to_string(),
+                                mutable: g.mutable,
+                            },
                             off,
                         )?;
                         ("global", global_text(&g))
@@ -553,7 +578,10 @@ fn section<'a>(
                     TypeRef::Tag(t) => {
                         f.features.insert("exceptions");
                         f.unit.tags += 1;
-                        ("tag", format!("(tag {})", f.func_type_text(t.func_type_idx)))
+                        (
+                            "tag",
+                            format!("(tag {})", f.func_type_text(t.func_type_idx)),
+                        )
                     }
                 };
                 push_capped(
@@ -589,14 +617,22 @@ fn section<'a>(
                     f.features.insert("function-references");
                 }
                 let index = f.unit.tables.len() as u32;
-                push_capped(&mut f.unit.tables, table(index, false, &t.ty), section_start)?;
+                push_capped(
+                    &mut f.unit.tables,
+                    table(index, false, &t.ty),
+                    section_start,
+                )?;
             }
         }
         Payload::MemorySection(r) => {
             for m in r {
                 let m = m?;
                 let index = f.unit.memories.len() as u32;
-                push_capped(&mut f.unit.memories, memory(index, false, &m), section_start)?;
+                push_capped(
+                    &mut f.unit.memories,
+                    memory(index, false, &m),
+                    section_start,
+                )?;
             }
         }
         Payload::TagSection(r) => {
@@ -611,7 +647,12 @@ fn section<'a>(
                 let index = f.unit.globals.len() as u32;
                 push_capped(
                     &mut f.unit.globals,
-                    Global { index, imported: false, ty: g.ty.content_type.to_string(), mutable: g.ty.mutable },
+                    Global {
+                        index,
+                        imported: false,
+                        ty: g.ty.content_type.to_string(),
+                        mutable: g.ty.mutable,
+                    },
                     section_start,
                 )?;
             }
@@ -621,13 +662,20 @@ fn section<'a>(
                 let e = e?;
                 let (kind, ty) = match e.kind {
                     ExternalKind::Func | ExternalKind::FuncExact => {
-                        let ty = f.func_types.get(e.index as usize).map(|t| f.func_type_text(*t));
+                        let ty = f
+                            .func_types
+                            .get(e.index as usize)
+                            .map(|t| f.func_type_text(*t));
                         ("func", ty)
                     }
                     ExternalKind::Table => ("table", None),
                     ExternalKind::Memory => ("memory", None),
                     ExternalKind::Global => {
-                        if f.unit.globals.get(e.index as usize).is_some_and(|g| g.mutable) {
+                        if f.unit
+                            .globals
+                            .get(e.index as usize)
+                            .is_some_and(|g| g.mutable)
+                        {
                             f.features.insert("mutable-global");
                         }
                         ("global", None)
@@ -636,7 +684,12 @@ fn section<'a>(
                 };
                 push_capped(
                     &mut f.unit.exports,
-                    Export { name: e.name.to_string(), kind: kind.into(), index: e.index, ty },
+                    Export {
+                        name: e.name.to_string(),
+                        kind: kind.into(),
+                        index: e.index,
+                        ty,
+                    },
                     section_start,
                 )?;
             }
@@ -657,7 +710,10 @@ fn section<'a>(
                     wasmparser::ElementKind::Passive | wasmparser::ElementKind::Declared => {
                         f.features.insert("bulk-memory");
                     }
-                    wasmparser::ElementKind::Active { table_index, offset_expr } => {
+                    wasmparser::ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } => {
                         if table_index.is_some_and(|t| t != 0) {
                             f.features.insert("reference-types");
                         }
@@ -677,7 +733,10 @@ fn section<'a>(
                     wasmparser::DataKind::Passive => {
                         f.features.insert("bulk-memory");
                     }
-                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => {
                         if memory_index != 0 {
                             f.features.insert("multi-memory");
                         }
@@ -697,9 +756,10 @@ fn section<'a>(
                         decls
                             .iter()
                             .filter_map(|d| match d {
-                                InstanceTypeDeclaration::Export { name, ty: ComponentTypeRef::Func(_) } => {
-                                    Some(name.name.to_string())
-                                }
+                                InstanceTypeDeclaration::Export {
+                                    name,
+                                    ty: ComponentTypeRef::Func(_),
+                                } => Some(name.name.to_string()),
                                 _ => None,
                             })
                             .collect(),
@@ -712,10 +772,14 @@ fn section<'a>(
         Payload::ComponentAliasSection(r) => {
             for a in r {
                 match a? {
-                    ComponentAlias::InstanceExport { kind: ComponentExternalKind::Type, .. }
-                    | ComponentAlias::Outer { kind: ComponentOuterAliasKind::Type, .. } => {
-                        f.comp_types.push(None)
+                    ComponentAlias::InstanceExport {
+                        kind: ComponentExternalKind::Type,
+                        ..
                     }
+                    | ComponentAlias::Outer {
+                        kind: ComponentOuterAliasKind::Type,
+                        ..
+                    } => f.comp_types.push(None),
                     _ => {}
                 }
             }
@@ -729,7 +793,12 @@ fn section<'a>(
                 }
                 push_capped(
                     &mut f.unit.imports,
-                    Import { module: None, name: i.name.name.to_string(), kind, ty },
+                    Import {
+                        module: None,
+                        name: i.name.name.to_string(),
+                        kind,
+                        ty,
+                    },
                     section_start,
                 )?;
             }
@@ -743,7 +812,12 @@ fn section<'a>(
                 let ty = e.ty.as_ref().map(|t| component_ref(f, t).1);
                 push_capped(
                     &mut f.unit.exports,
-                    Export { name: e.name.name.to_string(), kind: component_kind(e.kind).into(), index: e.index, ty },
+                    Export {
+                        name: e.name.name.to_string(),
+                        kind: component_kind(e.kind).into(),
+                        index: e.index,
+                        ty,
+                    },
                     section_start,
                 )?;
             }
@@ -757,7 +831,11 @@ fn section<'a>(
             }
         }
         Payload::ComponentStartSection { range, .. } => {
-            f.finding("start-function", "the component has a start function".into(), Some(range.start));
+            f.finding(
+                "start-function",
+                "the component has a start function".into(),
+                Some(range.start),
+            );
         }
         Payload::InstanceSection(_)
         | Payload::CoreTypeSection(_)
@@ -857,7 +935,9 @@ fn custom_section<'a>(
             f.unit.debug.names = true;
             for n in r {
                 match n {
-                    Ok(wasmparser::Name::Module { name, .. }) => f.unit.name = Some(name.to_string()),
+                    Ok(wasmparser::Name::Module { name, .. }) => {
+                        f.unit.name = Some(name.to_string())
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         bad(f, e.message().to_string());
@@ -898,8 +978,18 @@ fn custom_section<'a>(
             return;
         }
         KnownCustom::Dylink0(r) => {
-            f.unit.kind = if f.unit.kind == Kind::CoreModule { Kind::DylinkLibrary } else { f.unit.kind };
-            let mut d = Dylink { memory_size: 0, memory_alignment: 0, table_size: 0, table_alignment: 0, needed: Vec::new() };
+            f.unit.kind = if f.unit.kind == Kind::CoreModule {
+                Kind::DylinkLibrary
+            } else {
+                f.unit.kind
+            };
+            let mut d = Dylink {
+                memory_size: 0,
+                memory_alignment: 0,
+                table_size: 0,
+                table_alignment: 0,
+                needed: Vec::new(),
+            };
             for s in r {
                 match s {
                     Ok(wasmparser::Dylink0Subsection::MemInfo(m)) => {
@@ -932,11 +1022,7 @@ fn custom_section<'a>(
     }
     let raw = &bytes[section_start..section_end];
     match name.as_str() {
-        "dylink" => {
-            if f.unit.kind == Kind::CoreModule {
-                f.unit.kind = Kind::DylinkLibrary;
-            }
-        }
+        "dylink" if f.unit.kind == Kind::CoreModule => f.unit.kind = Kind::DylinkLibrary,
         "target_features" => match custom::parse_target_features(c.data(), c.data_offset()) {
             Ok(v) => f.unit.target_features = v,
             Err(e) => bad(f, e),
@@ -949,9 +1035,11 @@ fn custom_section<'a>(
             Ok(v) => f.unit.debug.external_debug_info = Some(v),
             Err(e) => bad(f, e),
         },
-        "authors" | "description" | "licenses" | "source" | "homepage" | "revision"
-        | "version" | ".dep-v0" => {
-            if let Err(e) = custom::parse_metadata_section(raw, &mut f.unit.metadata, &mut f.unit.dependencies) {
+        "authors" | "description" | "licenses" | "source" | "homepage" | "revision" | "version"
+        | ".dep-v0" => {
+            if let Err(e) =
+                custom::parse_metadata_section(raw, &mut f.unit.metadata, &mut f.unit.dependencies)
+            {
                 bad(f, e)
             }
         }
@@ -972,10 +1060,8 @@ fn custom_section<'a>(
                 Err(e) => bad(f, e),
             }
         }
-        "signature_delimiter" => {
-            if f.signature.is_some() && f.delimiters.len() < MAX_DELIMITERS {
-                f.delimiters.push(section_end);
-            }
+        "signature_delimiter" if f.signature.is_some() && f.delimiters.len() < MAX_DELIMITERS => {
+            f.delimiters.push(section_end)
         }
         "jwt" | "wasmcloud_jwt" => {
             f.claims_ranges.push((section_start, section_end));
@@ -1000,13 +1086,20 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         if m.maximum_pages.is_none() && !m.imported {
             f.finding(
                 "memory-unbounded",
-                format!("memory {} has no maximum: it can grow until the runtime's limit", m.index),
+                format!(
+                    "memory {} has no maximum: it can grow until the runtime's limit",
+                    m.index
+                ),
                 None,
             );
         }
         if m.shared {
             f.features.insert("threads");
-            f.finding("shared-memory", format!("memory {} is shared between threads", m.index), None);
+            f.finding(
+                "shared-memory",
+                format!("memory {} is shared between threads", m.index),
+                None,
+            );
         }
         if m.memory64 {
             f.features.insert("memory64");
@@ -1033,7 +1126,11 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
             f.features.insert("memory64");
         }
         if t.maximum.is_none() && !t.imported {
-            f.finding("table-unbounded", format!("table {} has no maximum", t.index), None);
+            f.finding(
+                "table-unbounded",
+                format!("table {} has no maximum", t.index),
+                None,
+            );
         }
     }
     for e in f.unit.exports.clone() {
@@ -1046,13 +1143,20 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         }
     }
     let d = &f.unit.debug;
-    if !d.dwarf_sections.is_empty() || d.source_mapping_url.is_some() || d.external_debug_info.is_some() {
+    if !d.dwarf_sections.is_empty()
+        || d.source_mapping_url.is_some()
+        || d.external_debug_info.is_some()
+    {
         let what = if d.dwarf_sections.is_empty() {
             "a source map or external debug info reference".to_string()
         } else {
             format!("{} DWARF sections", d.dwarf_sections.len())
         };
-        f.finding("debug-info-present", format!("the binary carries {what}"), None);
+        f.finding(
+            "debug-info-present",
+            format!("the binary carries {what}"),
+            None,
+        );
     }
     f.unit.debug.dwarf_sections.sort();
     f.unit.debug.dwarf_sections.dedup();
@@ -1118,14 +1222,14 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         let computed = hex::encode_upper(h.finalize());
         for mut c in std::mem::take(&mut f.claims) {
             c.computed_hash = computed.clone();
-            if let Some(claimed) = &c.module_hash {
-                if !claimed.eq_ignore_ascii_case(&computed) {
-                    f.finding(
-                        "claims-hash-mismatch",
-                        format!("claims in `{}` were issued for module hash {claimed}, the module hashes to {computed}", c.section),
-                        None,
-                    );
-                }
+            if let Some(claimed) = &c.module_hash
+                && !claimed.eq_ignore_ascii_case(&computed)
+            {
+                f.finding(
+                    "claims-hash-mismatch",
+                    format!("claims in `{}` were issued for module hash {claimed}, the module hashes to {computed}", c.section),
+                    None,
+                );
             }
             f.unit.claims.push(c);
         }
@@ -1142,12 +1246,20 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
     for (name, offset, data) in std::mem::take(&mut f.worlds) {
         match custom::parse_world(data, offset) {
             Ok((decl_imports, decl_exports)) => {
-                let declared: BTreeSet<&String> =
-                    decl_imports.iter().filter(|n| caps::parse_interface(n).is_some()).collect();
-                let declared_not_imported: Vec<String> =
-                    declared.iter().filter(|d| !imported.contains(**d)).map(|s| s.to_string()).collect();
-                let imported_not_declared: Vec<String> =
-                    imported.iter().filter(|i| !declared.contains(i)).cloned().collect();
+                let declared: BTreeSet<&String> = decl_imports
+                    .iter()
+                    .filter(|n| caps::parse_interface(n).is_some())
+                    .collect();
+                let declared_not_imported: Vec<String> = declared
+                    .iter()
+                    .filter(|d| !imported.contains(**d))
+                    .map(|s| s.to_string())
+                    .collect();
+                let imported_not_declared: Vec<String> = imported
+                    .iter()
+                    .filter(|i| !declared.contains(i))
+                    .cloned()
+                    .collect();
                 for d in &declared_not_imported {
                     f.finding(
                         "declared-capability-not-imported",
@@ -1187,11 +1299,23 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut generations: BTreeSet<String> = BTreeSet::new();
     let mut grant = |cap: &'static str, unit: &str, import: String, export: bool| {
-        grants.entry(cap).or_default().insert(Grant { unit: unit.to_string(), import, export });
+        grants.entry(cap).or_default().insert(Grant {
+            unit: unit.to_string(),
+            import,
+            export,
+        });
     };
     let mut finding = |code: &str, unit: &str, message: String| {
-        let severity = crate::findings::lookup(code).map(|(s, _)| s).unwrap_or(Severity::Warning);
-        findings.push(Finding { code: code.into(), severity, unit: unit.into(), message, offset: None });
+        let severity = crate::findings::lookup(code)
+            .map(|(s, _)| s)
+            .unwrap_or(Severity::Warning);
+        findings.push(Finding {
+            code: code.into(),
+            severity,
+            unit: unit.into(),
+            message,
+            offset: None,
+        });
     };
     for u in units {
         // `emcc -O3` renames the import module to `a` and names to `a`, `b`, ...
@@ -1208,7 +1332,11 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
             let display = imp.display_name();
             match &imp.module {
                 Some(m) if caps::is_preview1_module(m) => {
-                    abis.insert(if m == "wasi_unstable" { "wasi-unstable".into() } else { "wasi-preview1".into() });
+                    abis.insert(if m == "wasi_unstable" {
+                        "wasi-unstable".into()
+                    } else {
+                        "wasi-preview1".into()
+                    });
                     match caps::preview1(&imp.name) {
                         Some(list) => {
                             // fd_read/fd_write reach a file only through a descriptor from
@@ -1223,11 +1351,18 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                         }
                         None => {
                             grant("unknown-host-import", &u.path, display.clone(), false);
-                            finding("unknown-wasi-function", &u.path, format!("`{display}` is not a function of {m}"));
+                            finding(
+                                "unknown-wasi-function",
+                                &u.path,
+                                format!("`{display}` is not a function of {m}"),
+                            );
                         }
                     }
                 }
-                Some(m) if m == "wasi" && (imp.name == "thread-spawn" || imp.name == "thread_spawn") => {
+                Some(m)
+                    if m == "wasi"
+                        && (imp.name == "thread-spawn" || imp.name == "thread_spawn") =>
+                {
                     abis.insert("wasi-threads".into());
                     grant("threads", &u.path, display.clone(), false);
                 }
@@ -1255,7 +1390,9 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                         };
                         match mapped {
                             Some(list) => {
-                                if let Some(g) = caps::wasi_generation(&iface.version) {
+                                if let Some(g) = caps::wasi_generation(&iface.version)
+                                    .filter(|_| caps::is_wasi_release_package(iface.package))
+                                {
                                     generations.insert(g.clone());
                                     abis.insert(g);
                                 }
@@ -1265,7 +1402,13 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                             }
                             None => {
                                 grant("unknown-host-import", &u.path, display.clone(), false);
-                                finding("unknown-host-import", &u.path, format!("`{display}` is not an interface wasmcert can classify"));
+                                finding(
+                                    "unknown-host-import",
+                                    &u.path,
+                                    format!(
+                                        "`{display}` is not an interface wasmcert can classify"
+                                    ),
+                                );
                             }
                         }
                         continue;
@@ -1279,39 +1422,58 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                             continue;
                         }
                         // wit-bindgen's own intrinsics and resource glue are not host access.
-                        if m == "$root" || m.starts_with("[export]") || m.starts_with("__main_module__") {
+                        if m == "$root"
+                            || m.starts_with("[export]")
+                            || m.starts_with("__main_module__")
+                        {
                             continue;
                         }
                     } else if imp.kind == "type" {
                         continue;
                     }
                     grant("unknown-host-import", &u.path, display.clone(), false);
-                    finding("unknown-host-import", &u.path, format!("`{display}` is an opaque host import"));
+                    finding(
+                        "unknown-host-import",
+                        &u.path,
+                        format!("`{display}` is an opaque host import"),
+                    );
                 }
             }
         }
         for e in &u.exports {
-            if let Some(iface) = caps::parse_interface(&e.name) {
-                if iface.namespace == "wasi" {
-                    if let Some(c) = caps::wasi_export(iface.package, iface.interface) {
-                        grant(c, &u.path, e.name.clone(), true);
-                    }
-                }
+            if let Some(iface) = caps::parse_interface(&e.name)
+                && iface.namespace == "wasi"
+                && let Some(c) = caps::wasi_export(iface.package, iface.interface)
+            {
+                grant(c, &u.path, e.name.clone(), true);
             }
         }
     }
     if generations.len() > 1 {
         let list: Vec<String> = generations.into_iter().collect();
-        finding("multiple-wasi-versions", "/", format!("imports WASI interfaces from {}", list.join(" and ")));
+        finding(
+            "multiple-wasi-versions",
+            "/",
+            format!("imports WASI interfaces from {}", list.join(" and ")),
+        );
     }
     if abis.contains("wasi-unstable") {
-        finding("wasi-unstable", "/", "imports `wasi_unstable`, the pre-preview1 ABI with different struct layouts".into());
+        finding(
+            "wasi-unstable",
+            "/",
+            "imports `wasi_unstable`, the pre-preview1 ABI with different struct layouts".into(),
+        );
     }
     let capabilities = grants
         .into_iter()
         .map(|(id, g)| {
             let (risk, description) = caps::lookup(id).unwrap_or((Risk::High, "unknown"));
-            Capability { id: id.into(), risk, description: description.into(), granted_by: g.into_iter().collect() }
+            Capability {
+                id: id.into(),
+                risk,
+                description: description.into(),
+                granted_by: g.into_iter().collect(),
+            }
         })
         .collect();
     (capabilities, abis.into_iter().collect(), findings)
@@ -1319,8 +1481,15 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
 
 /// Function names out of our `(instance a b c)` rendering of an instance type.
 fn instance_funcs(ty: &str) -> Vec<String> {
-    match ty.strip_prefix("(instance ").and_then(|s| s.strip_suffix(')')) {
-        Some(list) if !list.starts_with("(type") => list.split(' ').map(str::to_owned).collect(),
+    match ty
+        .strip_prefix("(instance ")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        Some(list) if !list.starts_with("(type") => list
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -11,37 +11,121 @@ use crate::model::Risk;
 /// Sorted by id; `tests` assert the order and uniqueness.
 pub const CAPABILITIES: &[(&str, Risk, &str)] = &[
     ("args", Risk::Low, "reads the command-line arguments"),
-    ("blobstore", Risk::Medium, "reads and writes a host blob store"),
-    ("clock-monotonic", Risk::Low, "reads a monotonic clock (timing side channels)"),
-    ("clock-wall", Risk::Low, "reads the wall clock or the time zone"),
-    ("config", Risk::Low, "reads host-provided runtime configuration"),
-    ("env", Risk::Medium, "reads environment variables or the initial working directory"),
-    ("fd-manage", Risk::None, "manages descriptors it already holds (close, seek, renumber, flags)"),
-    ("fs-metadata", Risk::Low, "reads file metadata (stat) in granted directories"),
-    ("fs-preopens", Risk::Medium, "discovers the directories the host preopened"),
-    ("fs-read", Risk::Medium, "opens and reads files or directories in granted directories"),
-    ("fs-write", Risk::High, "creates, writes, renames, links or deletes files in granted directories"),
-    ("http-incoming", Risk::Medium, "serves incoming HTTP requests"),
+    (
+        "blobstore",
+        Risk::Medium,
+        "reads and writes a host blob store",
+    ),
+    (
+        "clock-monotonic",
+        Risk::Low,
+        "reads a monotonic clock (timing side channels)",
+    ),
+    (
+        "clock-wall",
+        Risk::Low,
+        "reads the wall clock or the time zone",
+    ),
+    (
+        "config",
+        Risk::Low,
+        "reads host-provided runtime configuration",
+    ),
+    (
+        "env",
+        Risk::Medium,
+        "reads environment variables or the initial working directory",
+    ),
+    (
+        "fd-manage",
+        Risk::None,
+        "manages descriptors it already holds (close, seek, renumber, flags)",
+    ),
+    (
+        "fs-metadata",
+        Risk::Low,
+        "reads file metadata (stat) in granted directories",
+    ),
+    (
+        "fs-preopens",
+        Risk::Medium,
+        "discovers the directories the host preopened",
+    ),
+    (
+        "fs-read",
+        Risk::Medium,
+        "opens and reads files or directories in granted directories",
+    ),
+    (
+        "fs-write",
+        Risk::High,
+        "creates, writes, renames, links or deletes files in granted directories",
+    ),
+    (
+        "http-incoming",
+        Risk::Medium,
+        "serves incoming HTTP requests",
+    ),
     ("http-outgoing", Risk::High, "sends outgoing HTTP requests"),
-    ("http-types", Risk::None, "uses the HTTP request/response types (no I/O by itself)"),
-    ("keyvalue", Risk::Medium, "reads and writes a host key-value store"),
+    (
+        "http-types",
+        Risk::None,
+        "uses the HTTP request/response types (no I/O by itself)",
+    ),
+    (
+        "keyvalue",
+        Risk::Medium,
+        "reads and writes a host key-value store",
+    ),
     ("logging", Risk::Low, "writes to the host log"),
-    ("messaging", Risk::Medium, "sends and receives messages through the host"),
-    ("net-connect", Risk::High, "opens outgoing network connections or sends datagrams"),
+    (
+        "messaging",
+        Risk::Medium,
+        "sends and receives messages through the host",
+    ),
+    (
+        "net-connect",
+        Risk::High,
+        "opens outgoing network connections or sends datagrams",
+    ),
     ("net-dns", Risk::Medium, "resolves host names"),
     ("net-io", Risk::Medium, "uses network sockets it was given"),
-    ("net-listen", Risk::High, "binds, listens on or accepts network sockets"),
+    (
+        "net-listen",
+        Risk::High,
+        "binds, listens on or accepts network sockets",
+    ),
     ("nn", Risk::Medium, "runs host machine-learning inference"),
     ("poll", Risk::Low, "waits on timers and descriptors"),
     ("proc-exit", Risk::None, "exits the process with a status"),
-    ("proc-raise", Risk::Low, "raises a signal in the host process"),
+    (
+        "proc-raise",
+        Risk::Low,
+        "raises a signal in the host process",
+    ),
     ("random", Risk::None, "reads random bytes from the host"),
     ("sched-yield", Risk::None, "yields the CPU"),
     ("stdio", Risk::Low, "reads stdin or writes stdout/stderr"),
-    ("threads", Risk::Medium, "spawns threads or shares memory between threads"),
-    ("toolchain-runtime", Risk::Medium, "calls a toolchain's host glue (emscripten, wasm-bindgen, Go, napi): what it can do depends on that glue"),
-    ("unknown-host-import", Risk::High, "imports a host function wasmcert cannot classify"),
-    ("wasi-io", Risk::None, "uses WASI streams, polling and errors (no access by itself)"),
+    (
+        "threads",
+        Risk::Medium,
+        "spawns threads or shares memory between threads",
+    ),
+    (
+        "toolchain-runtime",
+        Risk::Medium,
+        "calls a toolchain's host glue (emscripten, wasm-bindgen, Go, napi): what it can do depends on that glue",
+    ),
+    (
+        "unknown-host-import",
+        Risk::High,
+        "imports a host function wasmcert cannot classify",
+    ),
+    (
+        "wasi-io",
+        Risk::None,
+        "uses WASI streams, polling and errors (no access by itself)",
+    ),
 ];
 
 pub fn lookup(id: &str) -> Option<(Risk, &'static str)> {
@@ -142,6 +226,15 @@ pub fn parse_interface(name: &str) -> Option<InterfaceName<'_>> {
     })
 }
 
+/// Packages versioned with the WASI releases (0.2.x, 0.3.x). Proposals such as
+/// `wasi:keyvalue` carry versions of their own and say nothing about the WASI generation.
+pub fn is_wasi_release_package(package: &str) -> bool {
+    matches!(
+        package,
+        "cli" | "clocks" | "filesystem" | "io" | "random" | "sockets" | "http"
+    )
+}
+
 /// The WASI generation an interface version belongs to: `wasi-0.2`, `wasi-0.3`, ...
 pub fn wasi_generation(v: &Option<semver::Version>) -> Option<String> {
     v.as_ref().map(|v| {
@@ -157,7 +250,11 @@ pub fn wasi_generation(v: &Option<semver::Version>) -> Option<String> {
 /// `funcs` are the function names the imported instance type exports, when known; they
 /// narrow the grant for interfaces that mix read and write (filesystem, environment, sockets).
 /// `None` means the interface is not one wasmcert knows.
-pub fn wasi_interface(package: &str, interface: &str, funcs: &[String]) -> Option<Vec<&'static str>> {
+pub fn wasi_interface(
+    package: &str,
+    interface: &str,
+    funcs: &[String],
+) -> Option<Vec<&'static str>> {
     let known = !funcs.is_empty();
     let has = |pred: &dyn Fn(&str) -> bool| funcs.iter().any(|f| pred(f.as_str()));
     let caps: Vec<&'static str> = match (package, interface) {
@@ -169,7 +266,8 @@ pub fn wasi_interface(package: &str, interface: &str, funcs: &[String]) -> Optio
                 if has(&|f| f == "get-arguments") {
                     v.push("args");
                 }
-                if has(&|f| f == "get-environment" || f == "initial-cwd" || f == "get-initial-cwd") {
+                if has(&|f| f == "get-environment" || f == "initial-cwd" || f == "get-initial-cwd")
+                {
                     v.push("env");
                 }
                 v
@@ -189,17 +287,43 @@ pub fn wasi_interface(package: &str, interface: &str, funcs: &[String]) -> Optio
             } else {
                 let mut v = Vec::new();
                 const WRITE: &[&str] = &[
-                    ".write", ".append", ".set-size", ".set-times", ".create-directory-at",
-                    ".link-at", ".remove-directory-at", ".rename-at", ".symlink-at",
-                    ".unlink-file-at", ".sync", ".allocate", ".write-via-stream",
+                    ".write",
+                    ".append",
+                    ".set-size",
+                    ".set-times",
+                    ".create-directory-at",
+                    ".link-at",
+                    ".remove-directory-at",
+                    ".rename-at",
+                    ".symlink-at",
+                    ".unlink-file-at",
+                    ".sync",
+                    ".allocate",
+                    ".write-via-stream",
                     ".append-via-stream",
                 ];
                 const READ: &[&str] = &[
-                    ".read", ".read-directory", ".readlink-at", ".open-at", ".read-via-stream",
-                    ".advise", "read-directory-entry",
+                    ".read",
+                    ".read-directory",
+                    ".readlink-at",
+                    ".open-at",
+                    ".read-via-stream",
+                    ".advise",
+                    "read-directory-entry",
                 ];
-                const META: &[&str] = &[".stat", ".stat-at", ".metadata-hash", ".get-type", ".get-flags"];
-                let ends = |set: &[&str]| has(&|f| set.iter().any(|s| f.ends_with(s) || f == s.trim_start_matches('.')));
+                const META: &[&str] = &[
+                    ".stat",
+                    ".stat-at",
+                    ".metadata-hash",
+                    ".get-type",
+                    ".get-flags",
+                ];
+                let ends = |set: &[&str]| {
+                    has(&|f| {
+                        set.iter()
+                            .any(|s| f.ends_with(s) || f == s.trim_start_matches('.'))
+                    })
+                };
                 if ends(META) {
                     v.push("fs-metadata");
                 }
@@ -222,10 +346,22 @@ pub fn wasi_interface(package: &str, interface: &str, funcs: &[String]) -> Optio
                 vec!["net-connect", "net-listen"]
             } else {
                 let mut v = Vec::new();
-                if has(&|f| f.ends_with(".start-connect") || f.ends_with(".connect") || f.ends_with(".send") || f.ends_with(".stream")) {
+                if has(&|f| {
+                    f.ends_with(".start-connect")
+                        || f.ends_with(".connect")
+                        || f.ends_with(".send")
+                        || f.ends_with(".stream")
+                }) {
                     v.push("net-connect");
                 }
-                if has(&|f| f.ends_with(".start-bind") || f.ends_with(".bind") || f.ends_with(".start-listen") || f.ends_with(".listen") || f.ends_with(".accept") || f.ends_with(".receive")) {
+                if has(&|f| {
+                    f.ends_with(".start-bind")
+                        || f.ends_with(".bind")
+                        || f.ends_with(".start-listen")
+                        || f.ends_with(".listen")
+                        || f.ends_with(".accept")
+                        || f.ends_with(".receive")
+                }) {
                     v.push("net-listen");
                 }
                 if v.is_empty() {
@@ -272,13 +408,21 @@ pub fn toolchain_import(module: &str, name: &str, minified_emscripten: bool) -> 
     let m = |abi, caps: &[&'static str]| {
         Some(AbiMatch {
             abi,
-            caps: if caps.is_empty() { vec!["toolchain-runtime"] } else { caps.to_vec() },
+            caps: if caps.is_empty() {
+                vec!["toolchain-runtime"]
+            } else {
+                caps.to_vec()
+            },
         })
     };
-    if name.starts_with("__wbindgen_") || name.starts_with("__wbg_") || module == "__wbindgen_placeholder__" || module == "__wbindgen_externref_xform__" {
+    if name.starts_with("__wbindgen_")
+        || name.starts_with("__wbg_")
+        || module == "__wbindgen_placeholder__"
+        || module == "__wbindgen_externref_xform__"
+    {
         return m("wasm-bindgen", &[]);
     }
-    if module == "gojs" || module == "go" || name.starts_with("syscall/js.") || name.starts_with("runtime.") && module == "gojs" {
+    if module == "gojs" || module == "go" || name.starts_with("syscall/js.") {
         return m("go-js", &[]);
     }
     if module == "napi" || name.starts_with("napi_") {
@@ -299,13 +443,29 @@ pub fn toolchain_import(module: &str, name: &str, minified_emscripten: bool) -> 
             || name.starts_with("__cxa_")
             || matches!(
                 name,
-                "__assert_fail" | "abort" | "_abort_js" | "_tzset_js" | "_localtime_js" | "_mktime_js"
-                    | "_gmtime_js" | "_mmap_js" | "_munmap_js" | "__call_sighandler" | "exit"
-                    | "getentropy" | "_setitimer_js" | "segfault" | "alignfault"
+                "__assert_fail"
+                    | "abort"
+                    | "_abort_js"
+                    | "_tzset_js"
+                    | "_localtime_js"
+                    | "_mktime_js"
+                    | "_gmtime_js"
+                    | "_mmap_js"
+                    | "_munmap_js"
+                    | "__call_sighandler"
+                    | "exit"
+                    | "getentropy"
+                    | "_setitimer_js"
+                    | "segfault"
+                    | "alignfault"
             )
         {
             let caps: &[&'static str] = match name {
-                "emscripten_date_now" | "_tzset_js" | "_localtime_js" | "_mktime_js" | "_gmtime_js" => &["clock-wall"],
+                "emscripten_date_now"
+                | "_tzset_js"
+                | "_localtime_js"
+                | "_mktime_js"
+                | "_gmtime_js" => &["clock-wall"],
                 "emscripten_get_now" | "_emscripten_get_now_is_monotonic" => &["clock-monotonic"],
                 "getentropy" => &["random"],
                 "exit" | "_emscripten_exit" | "proc_exit" => &["proc-exit"],
@@ -324,13 +484,16 @@ fn emscripten_syscall(sys: &str) -> &'static [&'static str] {
     match sys {
         "socket" | "connect" | "sendto" | "sendmsg" => &["net-connect"],
         "bind" | "listen" | "accept4" | "recvfrom" | "recvmsg" => &["net-listen"],
-        "getsockname" | "getpeername" | "getsockopt" | "setsockopt" | "shutdown" | "socketpair" => &["net-io"],
+        "getsockname" | "getpeername" | "getsockopt" | "setsockopt" | "shutdown" | "socketpair" => {
+            &["net-io"]
+        }
         "openat" | "open" => &["fs-read", "fs-write"],
-        "stat64" | "lstat64" | "fstat64" | "newfstatat" | "statfs64" | "fstatfs64" | "faccessat" => &["fs-metadata"],
+        "stat64" | "lstat64" | "fstat64" | "newfstatat" | "statfs64" | "fstatfs64"
+        | "faccessat" => &["fs-metadata"],
         "getdents64" | "readlinkat" | "getcwd" => &["fs-read"],
         "mkdirat" | "unlinkat" | "renameat" | "symlinkat" | "linkat" | "rmdir" | "ftruncate64"
-        | "truncate64" | "fchmod" | "chmod" | "fchmodat" | "fchown32" | "fchownat" | "utimensat"
-        | "fallocate" | "fdatasync" | "fsync" => &["fs-write"],
+        | "truncate64" | "fchmod" | "chmod" | "fchmodat" | "fchown32" | "fchownat"
+        | "utimensat" | "fallocate" | "fdatasync" | "fsync" => &["fs-write"],
         "chdir" | "fchdir" => &["env"],
         "poll" | "_newselect" | "pselect6" => &["poll"],
         "getrandom" => &["random"],
@@ -361,16 +524,56 @@ mod tests {
             }
         }
         for (pkg, ifaces) in [
-            ("cli", &["environment", "exit", "stdin", "stdout", "stderr", "terminal-input", "terminal-output", "terminal-stdin", "terminal-stdout", "terminal-stderr", "run"][..]),
-            ("clocks", &["wall-clock", "monotonic-clock", "timezone", "system-clock"]),
+            (
+                "cli",
+                &[
+                    "environment",
+                    "exit",
+                    "stdin",
+                    "stdout",
+                    "stderr",
+                    "terminal-input",
+                    "terminal-output",
+                    "terminal-stdin",
+                    "terminal-stdout",
+                    "terminal-stderr",
+                    "run",
+                ][..],
+            ),
+            (
+                "clocks",
+                &["wall-clock", "monotonic-clock", "timezone", "system-clock"],
+            ),
             ("filesystem", &["types", "preopens"]),
             ("io", &["streams", "poll", "error"]),
             ("random", &["random", "insecure", "insecure-seed"]),
-            ("sockets", &["tcp", "udp", "types", "ip-name-lookup", "network", "instance-network", "tcp-create-socket", "udp-create-socket"]),
-            ("http", &["types", "outgoing-handler", "incoming-handler", "handler", "client"]),
+            (
+                "sockets",
+                &[
+                    "tcp",
+                    "udp",
+                    "types",
+                    "ip-name-lookup",
+                    "network",
+                    "instance-network",
+                    "tcp-create-socket",
+                    "udp-create-socket",
+                ],
+            ),
+            (
+                "http",
+                &[
+                    "types",
+                    "outgoing-handler",
+                    "incoming-handler",
+                    "handler",
+                    "client",
+                ],
+            ),
         ] {
             for i in ifaces {
-                let caps = wasi_interface(pkg, i, &[]).unwrap_or_else(|| panic!("wasi:{pkg}/{i} unmapped"));
+                let caps = wasi_interface(pkg, i, &[])
+                    .unwrap_or_else(|| panic!("wasi:{pkg}/{i} unmapped"));
                 for c in caps {
                     assert!(lookup(c).is_some(), "wasi:{pkg}/{i} maps to unknown {c}");
                 }
@@ -389,7 +592,10 @@ mod tests {
     #[test]
     fn interface_names_parse_any_patch_version() {
         let i = parse_interface("wasi:filesystem/types@0.2.3").unwrap();
-        assert_eq!((i.namespace, i.package, i.interface), ("wasi", "filesystem", "types"));
+        assert_eq!(
+            (i.namespace, i.package, i.interface),
+            ("wasi", "filesystem", "types")
+        );
         assert_eq!(wasi_generation(&i.version).as_deref(), Some("wasi-0.2"));
         let i = parse_interface("wasi:http/handler@0.3.0-rc-2025-09-16").unwrap();
         assert_eq!(wasi_generation(&i.version).as_deref(), Some("wasi-0.3"));
@@ -399,9 +605,18 @@ mod tests {
 
     #[test]
     fn function_lists_narrow_filesystem_grants() {
-        let ro = vec!["[method]descriptor.read".to_string(), "[method]descriptor.stat".to_string()];
-        assert_eq!(wasi_interface("filesystem", "types", &ro).unwrap(), vec!["fs-metadata", "fs-read"]);
+        let ro = vec![
+            "[method]descriptor.read".to_string(),
+            "[method]descriptor.stat".to_string(),
+        ];
+        assert_eq!(
+            wasi_interface("filesystem", "types", &ro).unwrap(),
+            vec!["fs-metadata", "fs-read"]
+        );
         let rw = vec!["[method]descriptor.write".to_string()];
-        assert_eq!(wasi_interface("filesystem", "types", &rw).unwrap(), vec!["fs-write"]);
+        assert_eq!(
+            wasi_interface("filesystem", "types", &rw).unwrap(),
+            vec!["fs-write"]
+        );
     }
 }

@@ -31,7 +31,9 @@ pub fn parse_signature(data: &[u8], offset: usize) -> Result<SignatureData, Stri
         return Err(format!("unsupported signature spec version {spec_version}"));
     }
     if hash_function != 1 {
-        return Err(format!("unsupported hash function {hash_function} (only 1 = SHA-256)"));
+        return Err(format!(
+            "unsupported hash function {hash_function} (only 1 = SHA-256)"
+        ));
     }
     let count = r.read_var_u32().map_err(err)?;
     if count > MAX_HASHES {
@@ -52,7 +54,9 @@ pub fn parse_signature(data: &[u8], offset: usize) -> Result<SignatureData, Stri
         }
         let nsig = s.read_var_u32().map_err(err)?;
         if nsig > MAX_SIGNATURES {
-            return Err(format!("{nsig} signatures in a set (more than {MAX_SIGNATURES})"));
+            return Err(format!(
+                "{nsig} signatures in a set (more than {MAX_SIGNATURES})"
+            ));
         }
         let mut signatures = Vec::new();
         for _ in 0..nsig {
@@ -85,7 +89,9 @@ pub fn parse_signature(data: &[u8], offset: usize) -> Result<SignatureData, Stri
 pub fn parse_claims(section: &str, data: &[u8]) -> Result<Claims, String> {
     let text = std::str::from_utf8(data).map_err(|_| "claims are not UTF-8".to_string())?;
     let mut parts = text.trim().split('.');
-    let (Some(h), Some(p), Some(_s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(_s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err("claims are not a JWT (expected three dot-separated parts)".into());
     };
     let decode = |s: &str| -> Result<serde_json::Value, String> {
@@ -102,7 +108,12 @@ pub fn parse_claims(section: &str, data: &[u8]) -> Result<Claims, String> {
         let mut v: Vec<String> = wascap
             .get(k)
             .and_then(|x| x.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).take(1024).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .take(1024)
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -232,19 +243,19 @@ pub fn parse_world(data: &[u8], offset: usize) -> Result<(Vec<String>, Vec<Strin
                     walk(inner, depth + 1, imports, exports)
                 }
                 ComponentTypeDeclaration::Import(i) => imports.push(i.name.name.to_string()),
-                ComponentTypeDeclaration::Export { name, ty } => match ty {
-                    ComponentTypeRef::Instance(_) | ComponentTypeRef::Func(_) => {
-                        exports.push(name.name.to_string())
-                    }
-                    _ => {}
-                },
+                ComponentTypeDeclaration::Export {
+                    name,
+                    ty: ComponentTypeRef::Instance(_) | ComponentTypeRef::Func(_),
+                } => exports.push(name.name.to_string()),
                 _ => {}
             }
         }
     }
     let mut imports = Vec::new();
     let mut exports = Vec::new();
-    let err = |e: wasmparser::BinaryReaderError| format!("{} at byte {}", e.message(), e.offset() + offset);
+    let err = |e: wasmparser::BinaryReaderError| {
+        format!("{} at byte {}", e.message(), e.offset() + offset)
+    };
     let mut depth = 0u32;
     for payload in Parser::new(0).parse_all(data) {
         match payload.map_err(err)? {

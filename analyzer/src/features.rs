@@ -102,9 +102,7 @@ where
     type Output = Result<()>;
 
     fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Self::Output>> {
-        if self.inner.simd_visitor().is_none() {
-            return None;
-        }
+        self.inner.simd_visitor()?;
         Some(self)
     }
 
@@ -137,7 +135,9 @@ pub fn validate_body<R: WasmModuleResources>(
             used |= match ty {
                 ValType::V128 => 1 << (Proposal::simd as u32),
                 ValType::Ref(r) if r == RefType::FUNCREF => 1 << (Proposal::reference_types as u32),
-                ValType::Ref(r) if r == RefType::EXTERNREF => 1 << (Proposal::reference_types as u32),
+                ValType::Ref(r) if r == RefType::EXTERNREF => {
+                    1 << (Proposal::reference_types as u32)
+                }
                 ValType::Ref(_) => 1 << (Proposal::function_references as u32),
                 _ => 0,
             };
@@ -160,7 +160,10 @@ pub fn validate_body<R: WasmModuleResources>(
 
 /// Records the proposals of the operators in a constant expression (global initialisers,
 /// segment offsets) without validating; only `extended-const` and GC/ref ops matter here.
-pub fn const_expr_features(expr: &ConstExpr<'_>, out: &mut std::collections::BTreeSet<&'static str>) {
+pub fn const_expr_features(
+    expr: &ConstExpr<'_>,
+    out: &mut std::collections::BTreeSet<&'static str>,
+) {
     let mut reader = expr.get_operators_reader();
     // Bounded by the expression's bytes: every read consumes at least one byte.
     while !reader.eof() {
@@ -178,8 +181,12 @@ pub fn const_expr_features(expr: &ConstExpr<'_>, out: &mut std::collections::BTr
             Operator::RefNull { .. } | Operator::RefFunc { .. } => {
                 out.insert("reference-types");
             }
-            Operator::I32Add | Operator::I32Sub | Operator::I32Mul | Operator::I64Add
-            | Operator::I64Sub | Operator::I64Mul => {
+            Operator::I32Add
+            | Operator::I32Sub
+            | Operator::I32Mul
+            | Operator::I64Add
+            | Operator::I64Sub
+            | Operator::I64Mul => {
                 out.insert("extended-const");
             }
             _ => {

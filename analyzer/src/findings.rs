@@ -5,25 +5,101 @@ use crate::model::Severity;
 
 /// `(code, default severity, one-line title)`, sorted by code.
 pub const FINDINGS: &[(&str, Severity, &str)] = &[
-    ("claims-hash-mismatch", Severity::Error, "wasmCloud claims were issued for different module content"),
-    ("custom-section-large", Severity::Info, "a custom section is larger than 16 MiB"),
-    ("debug-info-present", Severity::Info, "DWARF debug sections or a source map reference are present"),
-    ("declared-capability-not-imported", Severity::Info, "the embedded WIT world declares an import the module does not use"),
-    ("invalid-custom-section", Severity::Warning, "a known custom section could not be decoded"),
-    ("memory-initial-large", Severity::Warning, "a memory starts at 1 GiB or more"),
-    ("memory-unbounded", Severity::Warning, "a memory has no maximum size"),
-    ("multiple-wasi-versions", Severity::Info, "WASI interfaces of more than one generation (e.g. 0.2 and 0.3) are imported"),
-    ("shared-memory", Severity::Warning, "a memory is shared between threads"),
-    ("signature-hash-mismatch", Severity::Error, "the module changed after it was signed"),
-    ("signature-not-first", Severity::Warning, "a signature section is not the first section, so it signs nothing before it"),
-    ("signature-partial", Severity::Warning, "sections were appended after signing and are not covered by the signature"),
-    ("start-function", Severity::Info, "a start function runs on instantiation"),
-    ("table-unbounded", Severity::Info, "a table has no maximum size"),
-    ("undeclared-import", Severity::Warning, "an import is not declared by the embedded WIT world"),
-    ("unknown-host-import", Severity::Warning, "an import wasmcert cannot classify"),
-    ("unknown-wasi-function", Severity::Warning, "an import from a WASI preview1 module that WASI does not define"),
-    ("wasi-unstable", Severity::Warning, "imports the deprecated `wasi_unstable` ABI"),
-    ("wizer-initializer-exported", Severity::Warning, "exports the Wizer pre-initialisation hook, callable again at run time"),
+    (
+        "claims-hash-mismatch",
+        Severity::Error,
+        "wasmCloud claims were issued for different module content",
+    ),
+    (
+        "custom-section-large",
+        Severity::Info,
+        "a custom section is larger than 16 MiB",
+    ),
+    (
+        "debug-info-present",
+        Severity::Info,
+        "DWARF debug sections or a source map reference are present",
+    ),
+    (
+        "declared-capability-not-imported",
+        Severity::Info,
+        "the embedded WIT world declares an import the module does not use",
+    ),
+    (
+        "invalid-custom-section",
+        Severity::Warning,
+        "a known custom section could not be decoded",
+    ),
+    (
+        "memory-initial-large",
+        Severity::Warning,
+        "a memory starts at 1 GiB or more",
+    ),
+    (
+        "memory-unbounded",
+        Severity::Warning,
+        "a memory has no maximum size",
+    ),
+    (
+        "multiple-wasi-versions",
+        Severity::Info,
+        "WASI interfaces of more than one generation (e.g. 0.2 and 0.3) are imported",
+    ),
+    (
+        "shared-memory",
+        Severity::Warning,
+        "a memory is shared between threads",
+    ),
+    (
+        "signature-hash-mismatch",
+        Severity::Error,
+        "the module changed after it was signed",
+    ),
+    (
+        "signature-not-first",
+        Severity::Warning,
+        "a signature section is not the first section, so it signs nothing before it",
+    ),
+    (
+        "signature-partial",
+        Severity::Warning,
+        "sections were appended after signing and are not covered by the signature",
+    ),
+    (
+        "start-function",
+        Severity::Info,
+        "a start function runs on instantiation",
+    ),
+    (
+        "table-unbounded",
+        Severity::Info,
+        "a table has no maximum size",
+    ),
+    (
+        "undeclared-import",
+        Severity::Warning,
+        "an import is not declared by the embedded WIT world",
+    ),
+    (
+        "unknown-host-import",
+        Severity::Warning,
+        "an import wasmcert cannot classify",
+    ),
+    (
+        "unknown-wasi-function",
+        Severity::Warning,
+        "an import from a WASI preview1 module that WASI does not define",
+    ),
+    (
+        "wasi-unstable",
+        Severity::Warning,
+        "imports the deprecated `wasi_unstable` ABI",
+    ),
+    (
+        "wizer-initializer-exported",
+        Severity::Warning,
+        "exports the Wizer pre-initialisation hook, callable again at run time",
+    ),
 ];
 
 pub fn lookup(code: &str) -> Option<(Severity, &'static str)> {
@@ -41,7 +117,10 @@ mod tests {
     fn codes_are_sorted_unique_kebab_case() {
         assert!(FINDINGS.windows(2).all(|w| w[0].0 < w[1].0));
         for (code, _, _) in FINDINGS {
-            assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{code}");
+            assert!(
+                code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{code}"
+            );
         }
     }
 }

@@ -19,7 +19,9 @@ fn crates(a: &Analysis) -> (Vec<Dependency>, Vec<Vec<usize>>) {
     let mut list: Vec<Dependency> = Vec::new();
     let mut edges: Vec<Vec<usize>> = Vec::new();
     for u in &a.units {
-        let Some(deps) = &u.dependencies else { continue };
+        let Some(deps) = &u.dependencies else {
+            continue;
+        };
         let mut local = Vec::with_capacity(deps.len());
         for d in deps {
             let key = (d.name.clone(), d.version.clone(), d.source.clone());
@@ -54,7 +56,11 @@ fn subject_name(a: &Analysis) -> String {
         return n.clone();
     }
     let p = a.subject.path.rsplit('/').next().unwrap_or(&a.subject.path);
-    if p.is_empty() || p == "-" { "stdin".into() } else { p.to_string() }
+    if p.is_empty() || p == "-" {
+        "stdin".into()
+    } else {
+        p.to_string()
+    }
 }
 
 /// The producers of the root unit as `(field, tool, version)`.
@@ -81,7 +87,14 @@ fn uuid_from(digest: &str) -> String {
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
     let x = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }
 
 /// CycloneDX 1.6 JSON.
@@ -122,7 +135,9 @@ pub fn cyclonedx(a: &Analysis) -> Value {
         main["externalReferences"] = json!(ext);
     }
     {
-        let props = main["properties"].as_array_mut().expect("properties is an array");
+        let props = main["properties"]
+            .as_array_mut()
+            .expect("properties is an array");
         for c in &a.capabilities {
             props.push(json!({ "name": "wasmcert:capability", "value": c.id }));
         }
@@ -137,7 +152,11 @@ pub fn cyclonedx(a: &Analysis) -> Value {
         let base = purl(d);
         let n = seen.entry(base.clone()).or_insert(0);
         *n += 1;
-        let r = if *n == 1 { base.clone() } else { format!("{base}#{}", n) };
+        let r = if *n == 1 {
+            base.clone()
+        } else {
+            format!("{base}#{}", n)
+        };
         refs.push(r.clone());
         let mut c = json!({
             "type": "library",
@@ -209,7 +228,13 @@ pub fn creation_time() -> String {
 
 fn spdx_id(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 

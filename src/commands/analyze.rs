@@ -62,9 +62,14 @@ pub fn analyze_all(
     validate: bool,
 ) -> (Vec<Analysis>, Vec<(String, String)>, bool) {
     let (inputs, expand_errors) = expand(paths);
-    let single = inputs.len() == 1 && expand_errors.is_empty() && paths.len() == 1 && !std::path::Path::new(&paths[0]).is_dir();
-    let mut errors: Vec<(String, String)> =
-        expand_errors.into_iter().map(|(p, e)| (p, format!("{e:#}"))).collect();
+    let single = inputs.len() == 1
+        && expand_errors.is_empty()
+        && paths.len() == 1
+        && !std::path::Path::new(&paths[0]).is_dir();
+    let mut errors: Vec<(String, String)> = expand_errors
+        .into_iter()
+        .map(|(p, e)| (p, format!("{e:#}")))
+        .collect();
     let mut analyses = Vec::new();
     for input in &inputs {
         match analyze_one(input, validate) {
@@ -77,7 +82,10 @@ pub fn analyze_all(
 
 fn analyze_one(input: &Input, validate: bool) -> Result<Analysis, String> {
     let bytes = input.read().map_err(|e| format!("{e:#}"))?;
-    let opts = Options { validate, path: input.display() };
+    let opts = Options {
+        validate,
+        path: input.display(),
+    };
     analyze(&bytes, &opts).map_err(|e| e.to_string())
 }
 
@@ -104,14 +112,22 @@ impl Opts {
             Format::Sarif => {
                 let errs: Vec<InputError<'_>> = errors
                     .iter()
-                    .map(|(p, m)| InputError { path: p, message: m })
+                    .map(|(p, m)| InputError {
+                        path: p,
+                        message: m,
+                    })
                     .collect();
-                serde_json::to_string_pretty(&wasmcert_report::sarif::render(&analyses, &errs))? + "\n"
+                serde_json::to_string_pretty(&wasmcert_report::sarif::render(&analyses, &errs))?
+                    + "\n"
             }
         };
         if !self.quiet || self.output.is_some() {
             emit(self.output.as_deref(), &text)?;
         }
-        Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        Ok(if errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        })
     }
 }

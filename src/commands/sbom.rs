@@ -47,9 +47,13 @@ pub struct Opts {
 impl Opts {
     pub fn run(&self) -> Result<ExitCode> {
         if std::path::Path::new(&self.path).is_dir() {
-            bail!("{}: is a directory; `wasmcert sbom` describes one module", self.path);
+            bail!(
+                "{}: is a directory; `wasmcert sbom` describes one module",
+                self.path
+            );
         }
-        let (analyses, errors, _) = analyze_all(std::slice::from_ref(&self.path), !self.no_validate);
+        let (analyses, errors, _) =
+            analyze_all(std::slice::from_ref(&self.path), !self.no_validate);
         if let Some((path, e)) = errors.first() {
             eprintln!("error: {path}: {e}");
             return Ok(ExitCode::from(2));
@@ -61,7 +65,10 @@ impl Opts {
             Format::Cyclonedx => wasmcert_report::sbom::cyclonedx(a),
             Format::Spdx => wasmcert_report::sbom::spdx(a, &wasmcert_report::sbom::creation_time()),
         };
-        emit(self.output.as_deref(), &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+        emit(
+            self.output.as_deref(),
+            &(serde_json::to_string_pretty(&doc)? + "\n"),
+        )?;
         Ok(ExitCode::SUCCESS)
     }
 }
