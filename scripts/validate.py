@@ -3,7 +3,7 @@
 
 Run with the venv made by scripts/install-validators.sh:
 
-    .ci/tools/venv/bin/python scripts/validate.py cyclonedx|spdx|sarif FILE
+    .ci/tools/venv/bin/python scripts/validate.py cyclonedx|spdx|sarif FILE...
 
   cyclonedx  CycloneDX 1.6 JSON: cyclonedx-python-lib's JsonStrictValidator (schema, formats),
              plus the spec's rules a schema can't say: specVersion is "1.6", bom-refs are
@@ -12,7 +12,8 @@ Run with the venv made by scripts/install-validators.sh:
   sarif      SARIF 2.1.0: jsonschema against .ci/tools/sarif-schema-2.1.0.json, with the
              draft the schema declares and format checks.
 
-Prints "OK <kind> <file>" and exits 0; prints the errors and exits 1; exits 2 on usage errors.
+Prints "OK <kind> <file>" per valid file; prints the errors of each invalid one. Exits 0 when
+every file is valid, 1 when any is not, 2 on usage errors.
 """
 import json
 import sys
@@ -91,24 +92,16 @@ def check_sarif(path):
 CHECKS = {"cyclonedx": check_cyclonedx, "spdx": check_spdx, "sarif": check_sarif}
 
 
-def main(argv):
-    if len(argv) != 3 or argv[1] not in CHECKS:
-        print(f"usage: {Path(argv[0]).name} {{{'|'.join(CHECKS)}}} FILE", file=sys.stderr)
-        return 2
-    kind, path = argv[1], argv[2]
+def check_one(kind, path):
     if not Path(path).is_file():
         print(f"{path}: no such file", file=sys.stderr)
         return 2
-    if kind == "sarif" and not SARIF_SCHEMA.is_file():
-        print(f"{SARIF_SCHEMA} missing: run scripts/install-validators.sh", file=sys.stderr)
-        return 2
     try:
         errors = CHECKS[kind](path)
-    except ImportError as e:
-        print(f"{e}: run scripts/install-validators.sh, then use {VENV}/bin/python", file=sys.stderr)
-        return 2
     except json.JSONDecodeError as e:
         errors = [f"not valid JSON: {e}"]
+    except ImportError:
+        raise
     except Exception as e:  # e.g. not UTF-8, or a validator choking on a malformed document
         errors = [f"{type(e).__name__}: {e}"]
     if errors:
@@ -118,6 +111,22 @@ def main(argv):
         return 1
     print(f"OK {kind} {path}")
     return 0
+
+
+def main(argv):
+    if len(argv) < 3 or argv[1] not in CHECKS:
+        print(f"usage: {Path(argv[0]).name} {{{'|'.join(CHECKS)}}} FILE...", file=sys.stderr)
+        return 2
+    kind = argv[1]
+    if kind == "sarif" and not SARIF_SCHEMA.is_file():
+        print(f"{SARIF_SCHEMA} missing: run scripts/install-validators.sh", file=sys.stderr)
+        return 2
+    try:
+        codes = [check_one(kind, p) for p in argv[2:]]
+    except ImportError as e:
+        print(f"{e}: run scripts/install-validators.sh, then use {VENV}/bin/python", file=sys.stderr)
+        return 2
+    return max(codes)
 
 
 if __name__ == "__main__":
