@@ -14,7 +14,8 @@ code section cycles through it until it reaches the requested size.
     scripts/gen-large-wasm.py --size-mb 32 --out big.wasm [--seed 1]
     scripts/gen-large-wasm.py --size-mb 8 --dwarf-mb 92 --out dwarf.wasm
 
---size-mb is the size of everything but the DWARF; --dwarf-mb N appends a `.debug_info`
+--size-mb is the size of everything but the DWARF (at least 1024 functions, so never
+below ~0.7 MB); --dwarf-mb N appends a `.debug_info`
 custom section of N MB (so the file is about size-mb + dwarf-mb MB).
 Check the result with: .ci/tools/bin/wasm-tools validate FILE
 """
