@@ -20,17 +20,55 @@ impl Input {
         }
     }
 
-    pub fn read(&self) -> Result<Vec<u8>> {
+    pub fn read(&self) -> Result<Bytes> {
         match self {
-            Input::File(p) => std::fs::read(p).with_context(|| "cannot read the file".to_string()),
+            Input::File(p) => {
+                let file = std::fs::File::open(p).context("cannot open the file")?;
+                let meta = file.metadata().context("cannot stat the file")?;
+                if meta.is_file() && meta.len() >= MAP_THRESHOLD {
+                    // SAFETY: the mapping is read-only and private; wasmcert never writes
+                    // through it. If another process truncates the file while we read it the
+                    // kernel raises SIGBUS, the same contract ripgrep and git accept for
+                    // mapped inputs: inputs are not expected to change under the analyser.
+                    #[allow(unsafe_code)]
+                    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+                        .context("cannot map the file")?;
+                    return Ok(Bytes::Mapped(map));
+                }
+                let mut v = Vec::with_capacity(meta.len().min(MAP_THRESHOLD) as usize);
+                (&file)
+                    .read_to_end(&mut v)
+                    .context("cannot read the file")?;
+                Ok(Bytes::Owned(v))
+            }
             Input::Stdin => {
                 let mut v = Vec::new();
                 std::io::stdin()
                     .lock()
                     .read_to_end(&mut v)
                     .context("cannot read stdin")?;
-                Ok(v)
+                Ok(Bytes::Owned(v))
             }
+        }
+    }
+}
+
+/// Files at least this large are memory-mapped instead of read: no copy into the heap, and
+/// pages come straight from the page cache.
+const MAP_THRESHOLD: u64 = 1 << 20;
+
+/// The bytes of an input: mapped for large regular files, owned otherwise.
+pub enum Bytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
         }
     }
 }
