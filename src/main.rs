@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     Analyze(commands::analyze::Opts),
     Sbom(commands::sbom::Opts),
+    Certify(commands::certify::Opts),
+    Suites(commands::suites::Opts),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Analyze(o) => o.run(),
         Command::Sbom(o) => o.run(),
+        Command::Certify(o) => o.run(),
+        Command::Suites(o) => o.run(),
     };
     match result {
         Ok(code) => code,

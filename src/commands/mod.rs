@@ -1,4 +1,6 @@
 //! One file per subcommand: `Opts` (clap derive; doc comments are the help) and `run`.
 
 pub mod analyze;
+pub mod certify;
 pub mod sbom;
+pub mod suites;

@@ -1,0 +1,438 @@
+//! Loading cases: our suite format (`suites/<category>/<case-id>/{case.toml,module.wat}`, see
+//! `suites/README.md`) and the WASI testsuite format (`manifest.json` + `NAME.wasm` +
+//! optional `NAME.json`).
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Controls a runtime must be able to express for a case to mean anything.
+pub const FEATURES: &[&str] = &[
+    "args",
+    "cpu-limit",
+    "dirs",
+    "env",
+    "memory-limit",
+    "read-only-dirs",
+    "stdin",
+    "table-limit",
+];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub run: Run,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    #[serde(default)]
+    pub setup: Setup,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub stdin: Option<String>,
+    #[serde(default)]
+    pub dirs: Vec<Preopen>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Preopen {
+    /// Relative to the work dir (`sandbox`, `sandbox/sub`, ...).
+    pub host: String,
+    pub guest: String,
+    #[serde(default = "rw")]
+    pub mode: String,
+}
+
+fn rw() -> String {
+    "rw".into()
+}
+
+impl Preopen {
+    pub fn read_only(&self) -> bool {
+        self.mode == "ro"
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub memory_bytes: Option<u64>,
+    pub table_elements: Option<u64>,
+    pub fuel: Option<u64>,
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setup {
+    #[serde(default)]
+    pub dirs: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<FileSpec>,
+    #[serde(default)]
+    pub symlinks: Vec<LinkSpec>,
+    #[serde(default)]
+    pub hardlinks: Vec<LinkSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    pub path: String,
+    #[serde(default)]
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub path: String,
+    pub target: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub contained: Option<bool>,
+    pub exit_code: Option<i32>,
+    pub trap: Option<bool>,
+    pub refused: Option<bool>,
+    pub stdout: Option<String>,
+    pub stdout_prefix: Option<String>,
+    #[serde(default)]
+    pub stdout_contains: Vec<String>,
+    #[serde(default)]
+    pub stdout_not_contains: Vec<String>,
+    pub stderr: Option<String>,
+    pub stderr_prefix: Option<String>,
+    #[serde(default)]
+    pub stderr_contains: Vec<String>,
+    #[serde(default)]
+    pub files_present: Vec<String>,
+    #[serde(default)]
+    pub files_absent: Vec<String>,
+    #[serde(default)]
+    pub file_contents: Vec<FileSpec>,
+}
+
+/// The guest of a case: WebAssembly text (ours) or a binary (WASI testsuite).
+#[derive(Debug, Clone)]
+pub enum Module {
+    Wat(PathBuf),
+    Wasm(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `category/case-id`.
+    pub id: String,
+    pub category: String,
+    pub dir: PathBuf,
+    pub module: Module,
+    pub spec: Spec,
+    /// A reason this case cannot run anywhere (an unsupported WASI testsuite operation).
+    pub unsupported: Option<String>,
+}
+
+impl Case {
+    /// Compile the guest to a binary.
+    pub fn wasm(&self) -> Result<Vec<u8>> {
+        match &self.module {
+            Module::Wat(p) => {
+                wat::parse_file(p).with_context(|| format!("compiling {}", p.display()))
+            }
+            Module::Wasm(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display())),
+        }
+    }
+}
+
+/// Load every case below `root` (`root/<category>/<case-id>/case.toml`), sorted by id.
+pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    let mut categories: Vec<_> = std::fs::read_dir(root)
+        .with_context(|| format!("cannot read suite directory {}", root.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .collect();
+    categories.sort_by_key(|e| e.file_name());
+    for cat in categories {
+        let category = cat.file_name().to_string_lossy().into_owned();
+        let mut dirs: Vec<_> = std::fs::read_dir(cat.path())?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .collect();
+        dirs.sort_by_key(|e| e.file_name());
+        for d in dirs {
+            let dir = d.path();
+            let toml_path = dir.join("case.toml");
+            if !toml_path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&toml_path)
+                .with_context(|| format!("reading {}", toml_path.display()))?;
+            let spec: Spec = toml::from_str(&text)
+                .with_context(|| format!("{}: invalid case", toml_path.display()))?;
+            for r in &spec.requires {
+                if !FEATURES.contains(&r.as_str()) {
+                    bail!(
+                        "{}: unknown `requires` entry `{r}` (known: {})",
+                        toml_path.display(),
+                        FEATURES.join(", ")
+                    );
+                }
+            }
+            for p in &spec.run.dirs {
+                if p.mode != "rw" && p.mode != "ro" {
+                    bail!(
+                        "{}: dir mode must be \"rw\" or \"ro\", not {:?}",
+                        toml_path.display(),
+                        p.mode
+                    );
+                }
+                check_relative(&toml_path, &p.host)?;
+            }
+            let module = dir.join("module.wat");
+            if !module.is_file() {
+                bail!("{}: missing module.wat", dir.display());
+            }
+            cases.push(Case {
+                id: format!("{category}/{}", d.file_name().to_string_lossy()),
+                category: category.clone(),
+                dir,
+                module: Module::Wat(module),
+                spec,
+                unsupported: None,
+            });
+        }
+    }
+    Ok(cases)
+}
+
+fn check_relative(file: &Path, p: &str) -> Result<()> {
+    let path = Path::new(p);
+    if path.is_absolute()
+        || path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        bail!(
+            "{}: `{p}` must be a relative path inside the work dir",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// SHA-256 over the case files in a stable order: for each case by id, its relative path,
+/// a NUL, the file bytes, a NUL, for `case.toml` then `module.wat` (or the test's files).
+pub fn suite_digest(cases: &[Case]) -> String {
+    let mut h = Sha256::new();
+    let mut sorted: Vec<&Case> = cases.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    for c in sorted {
+        let mut files: Vec<PathBuf> = match &c.module {
+            Module::Wat(p) => vec![c.dir.join("case.toml"), p.clone()],
+            Module::Wasm(p) => vec![p.clone(), p.with_extension("json")],
+        };
+        files.retain(|f| f.is_file());
+        for f in files {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            h.update(format!("{}/{name}", c.id).as_bytes());
+            h.update([0]);
+            h.update(std::fs::read(&f).unwrap_or_default());
+            h.update([0]);
+        }
+    }
+    hex::encode(h.finalize())
+}
+
+/// A test spec of the WASI testsuite (`NAME.json`).
+#[derive(Debug, Default, Deserialize)]
+struct TestsuiteSpec {
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    dirs: Vec<String>,
+    root: Option<String>,
+    exit_code: Option<i32>,
+    stdout: Option<String>,
+    stderr: Option<String>,
+    /// Newer, operation-style specs (sequences of calls); not supported by this runner.
+    operations: Option<serde_json::Value>,
+}
+
+/// Load a directory in the WASI testsuite format: `manifest.json` names the suite, every
+/// `NAME.wasm` is a test, `NAME.json` (optional) its spec; a missing spec means exit 0.
+/// Directories named in `dirs` are fixtures next to the tests; they are copied into the work
+/// dir and preopened under the same name.
+pub fn load_wasi_testsuite(root: &Path) -> Result<(String, Vec<Case>)> {
+    let manifest_path = root.join("manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&manifest_path)
+            .with_context(|| format!("reading {}", manifest_path.display()))?,
+    )
+    .with_context(|| format!("{}: invalid JSON", manifest_path.display()))?;
+    let name = manifest
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("wasi-testsuite")
+        .to_string();
+    let mut wasm: Vec<PathBuf> = std::fs::read_dir(root)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    wasm.sort();
+    let category = sanitize(&name);
+    let mut cases = Vec::new();
+    for w in wasm {
+        let stem = w
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let spec_path = w.with_extension("json");
+        let mut unsupported = None;
+        let ts: TestsuiteSpec = if spec_path.is_file() {
+            let text = std::fs::read_to_string(&spec_path)?;
+            match serde_json::from_str::<TestsuiteSpec>(&text) {
+                Ok(s) => s,
+                Err(e) => bail!("{}: invalid test spec: {e}", spec_path.display()),
+            }
+        } else {
+            TestsuiteSpec::default()
+        };
+        if ts.operations.is_some() {
+            unsupported =
+                Some("operation-style test specs are not supported by this runner".to_string());
+        }
+        let mut dirs = Vec::new();
+        let mut setup = Setup::default();
+        let mut fixture_dirs: Vec<String> = ts.dirs.clone();
+        if let Some(r) = &ts.root {
+            fixture_dirs.push(r.clone());
+        }
+        for d in &fixture_dirs {
+            check_relative(&spec_path, d)?;
+            dirs.push(Preopen {
+                host: format!("sandbox/{d}"),
+                guest: d.clone(),
+                mode: "rw".into(),
+            });
+            copy_fixture(&root.join(d), d, &mut setup)?;
+        }
+        let spec = Spec {
+            summary: format!("WASI testsuite `{stem}`"),
+            source: format!("{}", w.display()),
+            run: Run {
+                args: ts.args,
+                env: ts.env,
+                stdin: None,
+                dirs,
+            },
+            limits: Limits {
+                timeout_ms: Some(30_000),
+                ..Limits::default()
+            },
+            requires: Vec::new(),
+            setup,
+            expect: Expect {
+                exit_code: Some(ts.exit_code.unwrap_or(0)),
+                stdout_prefix: ts.stdout,
+                stderr_prefix: ts.stderr,
+                ..Expect::default()
+            },
+        };
+        cases.push(Case {
+            id: format!("{category}/{stem}"),
+            category: category.clone(),
+            dir: root.to_path_buf(),
+            module: Module::Wasm(w),
+            spec,
+            unsupported,
+        });
+    }
+    Ok((name, cases))
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Record a fixture directory's files as setup entries below `sandbox/<rel>`.
+fn copy_fixture(src: &Path, rel: &str, setup: &mut Setup) -> Result<()> {
+    if !src.is_dir() {
+        setup.dirs.push(format!("sandbox/{rel}"));
+        return Ok(());
+    }
+    let mut stack = vec![(src.to_path_buf(), rel.to_string(), 0usize)];
+    while let Some((dir, rel, depth)) = stack.pop() {
+        if depth > 32 {
+            bail!("fixture {} nests too deeply", src.display());
+        }
+        setup.dirs.push(format!("sandbox/{rel}"));
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ft = e.file_type()?;
+            let r = format!("{rel}/{name}");
+            if ft.is_symlink() {
+                let t = std::fs::read_link(e.path())?;
+                setup.symlinks.push(LinkSpec {
+                    path: format!("sandbox/{r}"),
+                    target: t.to_string_lossy().into_owned(),
+                });
+            } else if ft.is_dir() {
+                stack.push((e.path(), r, depth + 1));
+            } else {
+                let content = String::from_utf8_lossy(&std::fs::read(e.path())?).into_owned();
+                setup.files.push(FileSpec {
+                    path: format!("sandbox/{r}"),
+                    content,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keep the cases of shard `k` of `n` (1-based), by position in id order.
+pub fn shard(cases: Vec<Case>, k: usize, n: usize) -> Vec<Case> {
+    cases
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, c)| c)
+        .collect()
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod case;
+pub mod command;
+pub mod embedded;
+pub mod expectations;
+pub mod runner;
+pub mod runtime;
+pub mod workdir;
+
+pub use case::{Case, load_suite, load_wasi_testsuite, suite_digest};
+pub use expectations::Expectations;
+pub use runtime::Runtime;

@@ -1,0 +1,347 @@
+//! Runs cases in parallel against one runtime and judges each with the same rules: escape
+//! evidence first, then runner-level failures (crash, timeout, memory cap), then the case's
+//! expectations. Produces the conformance [`Report`].
+
+use crate::case::Case;
+use crate::expectations::Expectations;
+use crate::runtime::{End, Prepared, RawRun, Runtime};
+use crate::workdir::WorkDir;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use wasmcert_report::conformance::{
+    CaseResult, Evidence, HostInfo, Outcome, Report, RuntimeInfo, SuiteInfo, ToolInfo,
+};
+
+/// Default runtime deadline when a case sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes of stdout/stderr kept as evidence in the report.
+const EVIDENCE_BYTES: usize = 512;
+
+/// Called with the case id and its outcome as each case finishes.
+pub type Progress = Box<dyn Fn(&str, &Outcome) + Send + Sync>;
+
+pub struct RunOptions {
+    pub jobs: usize,
+    pub suite_name: String,
+    pub suite_digest: String,
+    pub shard: Option<String>,
+    pub started_at: String,
+    /// Called after each case (progress display).
+    pub progress: Option<Progress>,
+}
+
+pub fn run(
+    cases: &[Case],
+    runtime: &dyn Runtime,
+    expectations: &Expectations,
+    opts: &RunOptions,
+) -> Report {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build();
+    let job = |c: &Case| {
+        let r = run_case(c, runtime, expectations);
+        if let Some(p) = &opts.progress {
+            p(&c.id, &r.outcome);
+        }
+        (c.id.clone(), r)
+    };
+    let results: Vec<(String, CaseResult)> = match pool {
+        Ok(pool) => pool.install(|| cases.par_iter().map(job).collect()),
+        Err(_) => cases.iter().map(job).collect(),
+    };
+    let id = runtime.identity();
+    let mut report = Report {
+        schema_version: wasmcert_report::conformance::REPORT_SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: "wasmcert".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        runtime: RuntimeInfo {
+            name: id.name.clone(),
+            version: id.version.clone(),
+            binary_sha256: id.binary_sha256.clone(),
+            adapter: id.adapter.clone(),
+            flags: id.flags.clone(),
+        },
+        suite: SuiteInfo {
+            name: opts.suite_name.clone(),
+            digest: opts.suite_digest.clone(),
+            cases: cases.len() as u32,
+            shard: opts.shard.clone(),
+        },
+        host: HostInfo {
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+        },
+        started_at: opts.started_at.clone(),
+        cases: results.into_iter().collect::<BTreeMap<_, _>>(),
+        summary: BTreeMap::new(),
+    };
+    report.summarize();
+    report
+}
+
+fn head(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(EVIDENCE_BYTES)]).into_owned()
+}
+
+pub fn run_case(case: &Case, runtime: &dyn Runtime, expectations: &Expectations) -> CaseResult {
+    let (outcome, evidence) = execute(case, runtime);
+    let outcome = expectations.apply(&runtime.identity().name, &case.id, outcome);
+    CaseResult {
+        category: case.category.clone(),
+        outcome,
+        evidence,
+    }
+}
+
+fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
+    if let Some(why) = &case.unsupported {
+        return (
+            Outcome::NotSupported { why: why.clone() },
+            Evidence::default(),
+        );
+    }
+    let mut needs: Vec<&str> = case.spec.requires.iter().map(String::as_str).collect();
+    if !case.spec.run.dirs.is_empty() {
+        needs.push("dirs");
+    }
+    if case.spec.run.dirs.iter().any(|d| d.read_only()) {
+        needs.push("read-only-dirs");
+    }
+    if !case.spec.run.env.is_empty() {
+        needs.push("env");
+    }
+    if case.spec.run.stdin.is_some() {
+        needs.push("stdin");
+    }
+    if let Some(missing) = needs.iter().find(|f| !runtime.supports(f)) {
+        return (
+            Outcome::NotSupported {
+                why: format!("the runtime cannot express `{missing}`"),
+            },
+            Evidence::default(),
+        );
+    }
+    let wasm = match case.wasm() {
+        Ok(w) => w,
+        Err(e) => {
+            return (
+                Outcome::Error {
+                    why: format!("{e:#}"),
+                },
+                Evidence::default(),
+            );
+        }
+    };
+    let work = match WorkDir::new(&case.spec, &wasm) {
+        Ok(w) => w,
+        Err(e) => {
+            return (
+                Outcome::Error {
+                    why: format!("setting up the work dir: {e:#}"),
+                },
+                Evidence::default(),
+            );
+        }
+    };
+    let wasm_path = work.module_path();
+    let timeout = case
+        .spec
+        .limits
+        .timeout_ms
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let prepared = Prepared {
+        case,
+        work: work.path(),
+        wasm_path,
+        wasm: &wasm,
+        env_secret: &work.env_secret,
+        timeout,
+    };
+    let raw = match runtime.run(&prepared) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                Outcome::Error {
+                    why: format!("{e:#}"),
+                },
+                Evidence::default(),
+            );
+        }
+    };
+    let evidence = Evidence {
+        exit_code: match raw.end {
+            End::Exited(c) => Some(c),
+            _ => None,
+        },
+        signal: match raw.end {
+            End::Signaled(s) => Some(s),
+            _ => None,
+        },
+        trap: match &raw.end {
+            End::Trapped(t) | End::Refused(t) => Some(t.chars().take(EVIDENCE_BYTES).collect()),
+            _ => None,
+        },
+        stdout_head: head(&raw.stdout),
+        stderr_head: head(&raw.stderr),
+        duration_ms: raw.duration.as_millis() as u64,
+    };
+    let outcome = judge(case, &work, &raw);
+    // `work` is dropped here: the temp dir and everything the guest made in it go away.
+    (outcome, evidence)
+}
+
+fn judge(case: &Case, work: &WorkDir, raw: &RawRun) -> Outcome {
+    if let Some(evidence) = work.evidence(&raw.stdout, &raw.stderr) {
+        return Outcome::Escaped { evidence };
+    }
+    match &raw.end {
+        End::Signaled(s) => return Outcome::Crashed { signal: *s },
+        End::TimedOut => return Outcome::Timeout,
+        End::MemoryCap(rss) => {
+            return Outcome::Fail {
+                why: format!(
+                    "the runtime used {rss} bytes of resident memory, past the runner's cap"
+                ),
+            };
+        }
+        _ => {}
+    }
+    match check(case, work, raw) {
+        Ok(()) => Outcome::Pass,
+        Err(why) => Outcome::Fail { why },
+    }
+}
+
+fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
+    let e = &case.spec.expect;
+    let stdout = String::from_utf8_lossy(&raw.stdout);
+    let stderr = String::from_utf8_lossy(&raw.stderr);
+    let describe = |end: &End| match end {
+        End::Exited(c) => format!("exited with {c}"),
+        End::Trapped(t) => format!("trapped ({t})"),
+        End::Refused(t) => format!("was refused ({t})"),
+        other => format!("{other:?}"),
+    };
+    if e.refused == Some(true) && !matches!(raw.end, End::Refused(_)) {
+        return Err(format!(
+            "expected the module to be refused, but it {}",
+            describe(&raw.end)
+        ));
+    }
+    if e.trap == Some(true) && !matches!(raw.end, End::Trapped(_) | End::Refused(_)) {
+        return Err(format!(
+            "expected a trap, but the guest {}",
+            describe(&raw.end)
+        ));
+    }
+    if e.trap == Some(false) && matches!(raw.end, End::Trapped(_)) {
+        return Err(format!(
+            "expected no trap, but the guest {}",
+            describe(&raw.end)
+        ));
+    }
+    if e.refused != Some(true) && e.trap != Some(true) && matches!(raw.end, End::Refused(_)) {
+        return Err(format!("the module {}", describe(&raw.end)));
+    }
+    if let Some(code) = e.exit_code
+        && raw.end != End::Exited(code)
+    {
+        return Err(format!(
+            "expected exit code {code}, but the guest {}",
+            describe(&raw.end)
+        ));
+    }
+    if let Some(s) = &e.stdout
+        && stdout != *s
+    {
+        return Err(format!(
+            "stdout was {:?}, expected {:?}",
+            clip(&stdout),
+            clip(s)
+        ));
+    }
+    if let Some(s) = &e.stdout_prefix
+        && !stdout.starts_with(s.as_str())
+    {
+        return Err(format!(
+            "stdout {:?} does not start with {:?}",
+            clip(&stdout),
+            clip(s)
+        ));
+    }
+    for s in &e.stdout_contains {
+        if !stdout.contains(s.as_str()) {
+            return Err(format!(
+                "stdout {:?} does not contain {:?}",
+                clip(&stdout),
+                s
+            ));
+        }
+    }
+    for s in &e.stdout_not_contains {
+        if stdout.contains(s.as_str()) {
+            return Err(format!("stdout contains {s:?}"));
+        }
+    }
+    if let Some(s) = &e.stderr
+        && stderr != *s
+    {
+        return Err(format!(
+            "stderr was {:?}, expected {:?}",
+            clip(&stderr),
+            clip(s)
+        ));
+    }
+    if let Some(s) = &e.stderr_prefix
+        && !stderr.starts_with(s.as_str())
+    {
+        return Err(format!(
+            "stderr {:?} does not start with {:?}",
+            clip(&stderr),
+            clip(s)
+        ));
+    }
+    for s in &e.stderr_contains {
+        if !stderr.contains(s.as_str()) {
+            return Err(format!(
+                "stderr {:?} does not contain {:?}",
+                clip(&stderr),
+                s
+            ));
+        }
+    }
+    for f in &e.files_present {
+        if std::fs::symlink_metadata(work.path().join(f)).is_err() {
+            return Err(format!("{f} should exist"));
+        }
+    }
+    for f in &e.files_absent {
+        if std::fs::symlink_metadata(work.path().join(f)).is_ok() {
+            return Err(format!("{f} should not exist"));
+        }
+    }
+    for f in &e.file_contents {
+        match std::fs::read(work.path().join(&f.path)) {
+            Ok(b) if b == f.content.as_bytes() => {}
+            Ok(b) => {
+                return Err(format!(
+                    "{} holds {:?}, expected {:?}",
+                    f.path,
+                    clip(&String::from_utf8_lossy(&b)),
+                    f.content
+                ));
+            }
+            Err(_) => return Err(format!("{} cannot be read", f.path)),
+        }
+    }
+    Ok(())
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(200).collect()
+}

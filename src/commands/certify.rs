@@ -1,0 +1,352 @@
+//! `wasmcert certify`: run the certification suites against a runtime.
+
+use crate::output::emit;
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use wasmcert_certify::command::{CommandRuntime, builtin, parse_adapter};
+use wasmcert_certify::embedded::Embedded;
+use wasmcert_certify::runner::{RunOptions, run};
+use wasmcert_certify::{
+    Case, Expectations, Runtime, load_suite, load_wasi_testsuite, suite_digest,
+};
+use wasmcert_report::conformance::Report;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// A summary table per category and the cases that did not pass.
+    Human,
+    /// The conformance report (docs/report-format.md).
+    Json,
+    /// JUnit XML, one testsuite per category, for CI dashboards.
+    Junit,
+}
+
+/// Run the certification suites (sandbox escapes, WASI behaviour, resource limits) against a
+/// WebAssembly runtime, judged by a containment oracle, and report every case with evidence.
+#[derive(Args)]
+#[command(
+    after_help = "Runtimes: `embedded` (default: wasmtime in process, no install needed) or a built-in
+command adapter: wasmtime, wamr, node, wasmer, wasmedge, wazero; `--adapter FILE` for any other.
+
+Examples:
+  wasmcert certify                                   # the built-in suites on the embedded engine
+  wasmcert certify --runtime wasmtime --filter '^sandbox/'
+  wasmcert certify --runtime node --format json -o node.json
+  wasmcert certify --adapter my-runtime.toml --jobs 4
+  wasmcert certify --wasi-testsuite wasi-testsuite/tests/c/testsuite
+  wasmcert certify --shard 2/4 --format json -o shard2.json
+
+Exit status:
+  0  every case passed (or is a listed expected failure, or not supported by the runtime)
+  1  a case failed, escaped, crashed, timed out or could not run
+  2  usage error (unknown runtime, bad suite or adapter file)"
+)]
+pub struct Opts {
+    /// Runtime to certify: `embedded` or a built-in adapter name.
+    #[arg(long, default_value = "embedded", conflicts_with = "adapter")]
+    pub runtime: String,
+    /// An adapter TOML describing a command-line runtime (see docs/adapters.md).
+    #[arg(long, value_name = "FILE")]
+    pub adapter: Option<PathBuf>,
+    /// Path of the runtime binary, instead of looking the adapter's program up in PATH.
+    #[arg(long, value_name = "PATH")]
+    pub runtime_path: Option<PathBuf>,
+    /// Suite directory (`<category>/<case>/case.toml`); default: the built-in `suites/`.
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
+    /// Run a directory in the WASI testsuite format instead (manifest.json + NAME.wasm + NAME.json).
+    #[arg(long, value_name = "DIR", conflicts_with = "suite")]
+    pub wasi_testsuite: Option<PathBuf>,
+    /// Only cases whose id (`category/case`) matches this regex.
+    #[arg(long, value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Cases run in parallel; default: the number of cores.
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Run shard K of N (1-based), by position in case-id order.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Known-failure lists, `<runtime>.toml`; default: the built-in `certify/expectations/`.
+    #[arg(long, value_name = "DIR")]
+    pub expectations: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn builtin_dir(rel: &str) -> PathBuf {
+    let local = PathBuf::from(rel);
+    if local.is_dir() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let (k, n) = s.split_once('/').context("--shard takes K/N, e.g. 2/4")?;
+    let (k, n): (usize, usize) = (k.parse().context("shard K")?, n.parse().context("shard N")?);
+    if n == 0 || k == 0 || k > n {
+        bail!("--shard {s}: need 1 <= K <= N");
+    }
+    Ok((k, n))
+}
+
+pub fn runtime(
+    name: &str,
+    adapter: Option<&Path>,
+    path: Option<PathBuf>,
+) -> Result<Box<dyn Runtime>> {
+    if let Some(file) = adapter {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("reading adapter {}", file.display()))?;
+        return Ok(Box::new(CommandRuntime::new(
+            parse_adapter(&text, &file.display().to_string())?,
+            path,
+        )?));
+    }
+    if name == "embedded" {
+        return Ok(Box::new(Embedded::new()?));
+    }
+    match builtin(name) {
+        Some(a) => Ok(Box::new(CommandRuntime::new(a?, path)?)),
+        None => bail!(
+            "unknown runtime `{name}`: use `embedded`, one of {}, or --adapter FILE",
+            wasmcert_certify::command::BUILTIN
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+pub fn load_cases(
+    suite: Option<&Path>,
+    wasi: Option<&Path>,
+    filter: Option<&str>,
+) -> Result<(String, Vec<Case>)> {
+    let (name, mut cases) = match (suite, wasi) {
+        (_, Some(dir)) => load_wasi_testsuite(dir)?,
+        (Some(dir), None) => (dir.display().to_string(), load_suite(dir)?),
+        (None, None) => (
+            "wasmcert-builtin".to_string(),
+            load_suite(&builtin_dir("suites"))?,
+        ),
+    };
+    if let Some(f) = filter {
+        let re =
+            regex::Regex::new(f).with_context(|| format!("--filter {f:?} is not a valid regex"))?;
+        cases.retain(|c| re.is_match(&c.id));
+    }
+    Ok((name, cases))
+}
+
+impl Opts {
+    pub fn run(&self) -> Result<ExitCode> {
+        let (suite_name, cases) = load_cases(
+            self.suite.as_deref(),
+            self.wasi_testsuite.as_deref(),
+            self.filter.as_deref(),
+        )?;
+        let digest = suite_digest(&cases);
+        let cases = match &self.shard {
+            Some(s) => {
+                let (k, n) = parse_shard(s)?;
+                wasmcert_certify::case::shard(cases, k, n)
+            }
+            None => cases,
+        };
+        let rt = runtime(
+            &self.runtime,
+            self.adapter.as_deref(),
+            self.runtime_path.clone(),
+        )?;
+        let exp_dir = self
+            .expectations
+            .clone()
+            .unwrap_or_else(|| builtin_dir("certify/expectations"));
+        let expectations = Expectations::load(&exp_dir, &rt.identity().name)?;
+        let total = cases.len();
+        let done = AtomicUsize::new(0);
+        let tty = std::io::stderr().is_terminal();
+        let progress: Option<wasmcert_certify::runner::Progress> = if tty {
+            Some(Box::new(move |id, o| {
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                eprint!("\r\x1b[2K[{n}/{total}] {:<15} {id}", o.label());
+            }))
+        } else {
+            None
+        };
+        let opts = RunOptions {
+            jobs: self.jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            }),
+            suite_name,
+            suite_digest: digest,
+            shard: self.shard.clone(),
+            started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            progress,
+        };
+        let report = run(&cases, rt.as_ref(), &expectations, &opts);
+        if tty {
+            eprint!("\r\x1b[2K");
+        }
+        let text = match self.format {
+            Format::Human => human(&report),
+            Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+            Format::Junit => junit(&report),
+        };
+        emit(self.output.as_deref(), &text)?;
+        Ok(if report.failures() == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+}
+
+pub fn human(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "runtime  {} {} ({})",
+        r.runtime.name, r.runtime.version, r.runtime.adapter
+    );
+    let _ = writeln!(
+        o,
+        "suite    {} ({} cases, sha256 {})",
+        r.suite.name,
+        r.suite.cases,
+        &r.suite.digest[..16.min(r.suite.digest.len())]
+    );
+    let cols = [
+        "pass",
+        "expected-failure",
+        "fail",
+        "escaped",
+        "crashed",
+        "timeout",
+        "not-supported",
+        "error",
+    ];
+    let _ = writeln!(
+        o,
+        "\n{:<12} {}",
+        "category",
+        cols.iter()
+            .map(|c| format!("{c:>8}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for (cat, counts) in &r.summary {
+        let row: Vec<String> = cols
+            .iter()
+            .map(|c| format!("{:>8}", counts.get(*c).copied().unwrap_or(0)))
+            .collect();
+        let _ = writeln!(o, "{cat:<12} {}", row.join(" "));
+    }
+    let mut first = true;
+    for (id, c) in &r.cases {
+        let why = match &c.outcome {
+            wasmcert_report::conformance::Outcome::Pass => continue,
+            wasmcert_report::conformance::Outcome::Fail { why }
+            | wasmcert_report::conformance::Outcome::ExpectedFailure { why }
+            | wasmcert_report::conformance::Outcome::NotSupported { why }
+            | wasmcert_report::conformance::Outcome::Error { why } => why.clone(),
+            wasmcert_report::conformance::Outcome::Escaped { evidence } => evidence.clone(),
+            wasmcert_report::conformance::Outcome::Crashed { signal } => format!("signal {signal}"),
+            wasmcert_report::conformance::Outcome::Timeout => {
+                "killed at the runner's deadline".into()
+            }
+        };
+        if first {
+            let _ = writeln!(o);
+            first = false;
+        }
+        let _ = writeln!(o, "{:<16} {id}: {why}", c.outcome.label());
+    }
+    let _ = writeln!(
+        o,
+        "\n{}",
+        if r.failures() == 0 {
+            "result: PASS"
+        } else {
+            "result: FAIL"
+        }
+    );
+    o
+}
+
+fn xml(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect::<String>()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn junit(r: &Report) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+    let mut by_cat: BTreeMap<&str, Vec<(&String, &wasmcert_report::conformance::CaseResult)>> =
+        BTreeMap::new();
+    for (id, c) in &r.cases {
+        by_cat.entry(&c.category).or_default().push((id, c));
+    }
+    let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(o, "<testsuites name=\"wasmcert {}\">", xml(&r.runtime.name));
+    for (cat, cases) in by_cat {
+        let failures = cases.iter().filter(|(_, c)| c.outcome.is_failure()).count();
+        let skipped = cases
+            .iter()
+            .filter(|(_, c)| matches!(c.outcome.label(), "not-supported" | "expected-failure"))
+            .count();
+        let _ = writeln!(
+            o,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
+            xml(cat),
+            cases.len()
+        );
+        for (id, c) in cases {
+            let secs = c.evidence.duration_ms as f64 / 1000.0;
+            let _ = write!(
+                o,
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{secs:.3}\"",
+                xml(cat),
+                xml(id)
+            );
+            let msg = serde_json::to_string(&c.outcome).unwrap_or_default();
+            if c.outcome.is_failure() {
+                let _ = writeln!(
+                    o,
+                    ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>",
+                    c.outcome.label(),
+                    xml(&msg),
+                    xml(&c.evidence.stdout_head)
+                );
+            } else if matches!(c.outcome.label(), "not-supported" | "expected-failure") {
+                let _ = writeln!(
+                    o,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    xml(&msg)
+                );
+            } else {
+                let _ = writeln!(o, "/>");
+            }
+        }
+        let _ = writeln!(o, "  </testsuite>");
+    }
+    o.push_str("</testsuites>\n");
+    o
+}
