@@ -44,7 +44,10 @@ fn analyze_human_output_lists_capabilities() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("kind        core-module"), "{out}");
-    assert!(out.contains("stdio") && out.contains("wasi_snapshot_preview1#fd_write"), "{out}");
+    assert!(
+        out.contains("stdio") && out.contains("wasi_snapshot_preview1#fd_write"),
+        "{out}"
+    );
     assert!(out.contains("findings    none"), "{out}");
 }
 
@@ -55,11 +58,20 @@ fn analyze_json_single_file_is_an_object_and_deterministic() {
     let a = run(bin().args(["analyze", "--format", "json"]).arg(&p[0]));
     let b = run(bin().args(["analyze", "-f", "json"]).arg(&p[0]));
     assert_eq!(a.status.code(), Some(0));
-    assert_eq!(a.stdout, b.stdout, "same input must give byte-identical JSON");
+    assert_eq!(
+        a.stdout, b.stdout,
+        "same input must give byte-identical JSON"
+    );
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["subject"]["kind"], "component");
-    assert!(v["capabilities"].as_array().unwrap().iter().any(|c| c["id"] == "http-incoming"));
+    assert!(
+        v["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "http-incoming")
+    );
 }
 
 #[test]
@@ -73,9 +85,17 @@ fn directories_are_searched_recursively_and_give_an_array() {
     let o = run(bin().args(["analyze", "--format", "json"]).arg(dir.path()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let paths: Vec<&str> = v.as_array().unwrap().iter().map(|a| a["subject"]["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["subject"]["path"].as_str().unwrap())
+        .collect();
     assert_eq!(paths.len(), 2);
-    assert!(paths[0].ends_with("nested/deeper/limits.wasm") && paths[1].ends_with("wizer.wasm"), "{paths:?}");
+    assert!(
+        paths[0].ends_with("nested/deeper/limits.wasm") && paths[1].ends_with("wizer.wasm"),
+        "{paths:?}"
+    );
 }
 
 #[test]
@@ -85,10 +105,18 @@ fn one_bad_input_fails_with_exit_2_and_the_others_are_reported() {
     let bad = dir.path().join("truncated.wasm");
     let bytes = std::fs::read(&good[0]).unwrap();
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
-    let o = run(bin().args(["analyze", "--format", "json"]).arg(&good[0]).arg(&bad).arg(&good[1]).arg(dir.path().join("missing.wasm")));
+    let o = run(bin()
+        .args(["analyze", "--format", "json"])
+        .arg(&good[0])
+        .arg(&bad)
+        .arg(&good[1])
+        .arg(dir.path().join("missing.wasm")));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains(&format!("error: {}: ", bad.display())) && err.contains(" at byte "), "{err}");
+    assert!(
+        err.contains(&format!("error: {}: ", bad.display())) && err.contains(" at byte "),
+        "{err}"
+    );
     assert!(err.contains("missing.wasm: cannot open"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -101,8 +129,16 @@ fn malformed_inputs_exit_2_with_a_located_message() {
     let cases: &[(&str, &[u8], &str)] = &[
         ("magic.wasm", b"\0asn\x01\0\0\0", "bad magic number"),
         ("empty.wasm", b"", "too short"),
-        ("pastend.wasm", b"\0asm\x01\0\0\0\x01\xff\xff\xff\x0f\x01", "at byte"),
-        ("count.wasm", b"\0asm\x01\0\0\0\x01\x06\xff\xff\xff\xff\x0f\x00", "at byte"),
+        (
+            "pastend.wasm",
+            b"\0asm\x01\0\0\0\x01\xff\xff\xff\x0f\x01",
+            "at byte",
+        ),
+        (
+            "count.wasm",
+            b"\0asm\x01\0\0\0\x01\x06\xff\xff\xff\xff\x0f\x00",
+            "at byte",
+        ),
         ("text.wasm", b"(module)", "not a WebAssembly binary"),
     ];
     for (name, bytes, want) in cases {
@@ -111,7 +147,10 @@ fn malformed_inputs_exit_2_with_a_located_message() {
         let o = run(bin().arg("analyze").arg(&p));
         assert_eq!(o.status.code(), Some(2), "{name}");
         let err = stderr(&o);
-        assert!(err.starts_with(&format!("error: {}: ", p.display())) && err.contains(want), "{name}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {}: ", p.display())) && err.contains(want),
+            "{name}: {err}"
+        );
     }
 }
 
@@ -130,7 +169,12 @@ fn stdin_is_read_with_a_dash() {
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["subject"]["path"], "-");
-    assert!(v["features"].as_array().unwrap().contains(&"threads".into()));
+    assert!(
+        v["features"]
+            .as_array()
+            .unwrap()
+            .contains(&"threads".into())
+    );
 }
 
 #[test]
@@ -138,14 +182,27 @@ fn output_file_and_quiet() {
     let dir = tempfile::tempdir().unwrap();
     let p = compile(dir.path(), &["limits"]);
     let out = dir.path().join("out.sarif");
-    let o = run(bin().args(["analyze", "--quiet", "--format", "sarif", "--output"]).arg(&out).arg(&p[0]));
+    let o = run(bin()
+        .args(["analyze", "--quiet", "--format", "sarif", "--output"])
+        .arg(&out)
+        .arg(&p[0]));
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let results = v["runs"][0]["results"].as_array().unwrap();
-    let ids: Vec<&str> = results.iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"memory-unbounded") && ids.contains(&"start-function"), "{ids:?}");
-    let start = results.iter().find(|r| r["ruleId"] == "start-function").unwrap();
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"memory-unbounded") && ids.contains(&"start-function"),
+        "{ids:?}"
+    );
+    let start = results
+        .iter()
+        .find(|r| r["ruleId"] == "start-function")
+        .unwrap();
     let region = &start["locations"][0]["physicalLocation"]["region"];
     assert_eq!(region["startLine"], 1);
     assert!(region["byteOffset"].as_u64().unwrap() > 8);
@@ -160,8 +217,14 @@ fn sbom_formats_are_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let p = compile(dir.path(), &["preview1-hello"]);
     for fmt in ["cyclonedx", "spdx"] {
-        let a = run(bin().env("SOURCE_DATE_EPOCH", "1700000000").args(["sbom", "--format", fmt]).arg(&p[0]));
-        let b = run(bin().env("SOURCE_DATE_EPOCH", "1700000000").args(["sbom", "--format", fmt]).arg(&p[0]));
+        let a = run(bin()
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .args(["sbom", "--format", fmt])
+            .arg(&p[0]));
+        let b = run(bin()
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .args(["sbom", "--format", fmt])
+            .arg(&p[0]));
         assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
         assert_eq!(a.stdout, b.stdout, "{fmt}");
         let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
@@ -173,7 +236,9 @@ fn sbom_formats_are_deterministic() {
             assert_eq!(v["metadata"]["component"]["version"], "1.2.3");
         }
     }
-    let o = run(bin().args(["sbom", "--format", "spdx"]).arg(dir.path().join("nope.wasm")));
+    let o = run(bin()
+        .args(["sbom", "--format", "spdx"])
+        .arg(dir.path().join("nope.wasm")));
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -185,7 +250,10 @@ fn usage_errors_exit_2_and_help_documents_exit_status() {
     assert_eq!(o.status.code(), Some(2));
     for sub in ["analyze", "sbom"] {
         let h = stdout(&run(bin().args([sub, "--help"])));
-        assert!(h.contains("Examples:") && h.contains("Exit status:"), "{sub}: {h}");
+        assert!(
+            h.contains("Examples:") && h.contains("Exit status:"),
+            "{sub}: {h}"
+        );
     }
 }
 
@@ -193,7 +261,13 @@ fn usage_errors_exit_2_and_help_documents_exit_status() {
 fn closed_stdout_is_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let p = compile(dir.path(), &["preview1-all"]);
-    let mut child = bin().args(["analyze", "--format", "json"]).arg(&p[0]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .args(["analyze", "--format", "json"])
+        .arg(&p[0])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     drop(child.stdout.take());
     let o = child.wait_with_output().unwrap();
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
@@ -205,4 +279,40 @@ fn every_finding_code_has_a_docs_page() {
         let page = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("docs/findings/{code}.md"));
         assert!(page.is_file(), "missing {}", page.display());
     }
+}
+
+#[test]
+fn sarif_fingerprints_are_distinct_per_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("two.wasm");
+    std::fs::write(
+        &p,
+        wat::parse_str("(module (memory 1) (memory 2))").unwrap(),
+    )
+    .unwrap();
+    let o = run(bin().args(["analyze", "--format", "sarif"]).arg(&p));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fps: std::collections::BTreeSet<String> = v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "memory-unbounded")
+        .map(|r| {
+            r["partialFingerprints"]["wasmcert/v1"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(fps.len(), 2);
+}
+
+#[test]
+fn single_failed_input_prints_no_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.wasm");
+    std::fs::write(&p, b"nope").unwrap();
+    let o = run(bin().args(["analyze", "--format", "json"]).arg(&p));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
 }

@@ -4,7 +4,10 @@
 #![allow(unsafe_code)]
 
 use std::process::Command;
-use wasm_encoder::{CodeSection, Encode, ExportKind, ExportSection, Function, FunctionSection, Instruction, Module, TypeSection};
+use wasm_encoder::{
+    CodeSection, Encode, ExportKind, ExportSection, Function, FunctionSection, Instruction, Module,
+    TypeSection,
+};
 
 /// The code part of the module; the DWARF section is streamed to disk by the caller so this
 /// process never holds 100 MB (its peak RSS would be charged to the child it spawns: Linux
@@ -12,7 +15,9 @@ use wasm_encoder::{CodeSection, Encode, ExportKind, ExportSection, Function, Fun
 fn code_module(functions: u32) -> Vec<u8> {
     let mut m = Module::new();
     let mut types = TypeSection::new();
-    types.ty().function([wasm_encoder::ValType::I32], [wasm_encoder::ValType::I32]);
+    types
+        .ty()
+        .function([wasm_encoder::ValType::I32], [wasm_encoder::ValType::I32]);
     m.section(&types);
     let mut funcs = FunctionSection::new();
     for _ in 0..functions {
@@ -80,11 +85,27 @@ fn hundred_megabyte_module_with_dwarf_stays_within_file_size_plus_64_mib() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let codes: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"debug-info-present") && codes.contains(&"custom-section-large"), "{codes:?}");
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"debug-info-present") && codes.contains(&"custom-section-large"),
+        "{codes:?}"
+    );
     assert_eq!(v["units"][0]["functions"], 20_000);
     let peak = children_peak_rss_bytes();
-    assert!(peak <= size + (64 << 20), "peak RSS {peak} bytes for a {size}-byte file");
+    assert!(
+        peak <= size + (64 << 20),
+        "peak RSS {peak} bytes for a {size}-byte file"
+    );
 }

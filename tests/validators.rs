@@ -11,18 +11,26 @@ fn root() -> PathBuf {
 }
 
 fn tools() -> Option<PathBuf> {
-    let dir = std::env::var_os("WASMCERT_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| root().join(".ci/tools"));
+    let dir = std::env::var_os("WASMCERT_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".ci/tools"));
     if dir.join("venv/bin/python").is_file() && dir.join("bin/wasm-tools").is_file() {
         return Some(dir);
     }
-    assert!(std::env::var_os("CI").is_none(), "validators missing in CI: run scripts/install-validators.sh");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "validators missing in CI: run scripts/install-validators.sh"
+    );
     eprintln!("skipping: validators not installed (scripts/install-validators.sh)");
     None
 }
 
 fn fixtures(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(root().join("analyzer/tests/fixtures")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(root().join("analyzer/tests/fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         let wasm = wat::parse_file(&p).unwrap();
@@ -34,13 +42,28 @@ fn fixtures(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn wasmcert(args: &[&str], path: &Path) -> Vec<u8> {
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert")).env("SOURCE_DATE_EPOCH", "1700000000").args(args).arg(path).output().unwrap();
-    assert!(o.status.success(), "{args:?} {}: {}", path.display(), String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?} {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
     o.stdout
 }
 
 fn validate(tools: &Path, kind: &str, files: &[PathBuf]) {
-    let o = Command::new(tools.join("venv/bin/python")).arg(root().join("scripts/validate.py")).arg(kind).args(files).output().unwrap();
+    let o = Command::new(tools.join("venv/bin/python"))
+        .arg(root().join("scripts/validate.py"))
+        .arg(kind)
+        .args(files)
+        .output()
+        .unwrap();
     assert!(
         o.status.success(),
         "{kind} rejected:\n{}{}",
@@ -65,7 +88,11 @@ fn sboms_and_sarif_pass_the_official_validators() {
         validate(&tools, kind, &outs);
     }
     let sarif = dir.path().join("all.sarif");
-    std::fs::write(&sarif, wasmcert(&["analyze", "--format", "sarif"], dir.path())).unwrap();
+    std::fs::write(
+        &sarif,
+        wasmcert(&["analyze", "--format", "sarif"], dir.path()),
+    )
+    .unwrap();
     validate(&tools, "sarif", &[sarif]);
 }
 
@@ -75,18 +102,28 @@ fn validators_reject_a_broken_document() {
     let Some(tools) = tools() else { return };
     let dir = tempfile::tempdir().unwrap();
     let p = &fixtures(dir.path())[0];
-    let mut v: serde_json::Value = serde_json::from_slice(&wasmcert(&["sbom", "--format", "cyclonedx"], p)).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&wasmcert(&["sbom", "--format", "cyclonedx"], p)).unwrap();
     v["specVersion"] = 16.into();
     let f = dir.path().join("bad.cdx.json");
     std::fs::write(&f, v.to_string()).unwrap();
-    let o = Command::new(tools.join("venv/bin/python")).arg(root().join("scripts/validate.py")).arg("cyclonedx").arg(&f).output().unwrap();
+    let o = Command::new(tools.join("venv/bin/python"))
+        .arg(root().join("scripts/validate.py"))
+        .arg("cyclonedx")
+        .arg(&f)
+        .output()
+        .unwrap();
     assert!(!o.status.success());
 }
 
 /// Import names as `wasm-tools print` shows them: `module#name` for core modules, `name` for the
 /// top level of a component.
 fn wasm_tools_imports(tools: &Path, wasm: &Path) -> Vec<String> {
-    let o = Command::new(tools.join("bin/wasm-tools")).arg("print").arg(wasm).output().unwrap();
+    let o = Command::new(tools.join("bin/wasm-tools"))
+        .arg("print")
+        .arg(wasm)
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     let component = text.starts_with("(component");
@@ -94,7 +131,9 @@ fn wasm_tools_imports(tools: &Path, wasm: &Path) -> Vec<String> {
     for line in text.lines() {
         let indent = line.len() - line.trim_start().len();
         let l = line.trim_start();
-        let Some(rest) = l.strip_prefix("(import \"") else { continue };
+        let Some(rest) = l.strip_prefix("(import \"") else {
+            continue;
+        };
         let (first, rest) = rest.split_once('"').unwrap();
         if component {
             if indent == 2 {
@@ -112,7 +151,8 @@ fn import_lists_match_wasm_tools() {
     let Some(tools) = tools() else { return };
     let dir = tempfile::tempdir().unwrap();
     for p in fixtures(dir.path()) {
-        let v: serde_json::Value = serde_json::from_slice(&wasmcert(&["analyze", "--format", "json"], &p)).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&wasmcert(&["analyze", "--format", "json"], &p)).unwrap();
         let ours: Vec<String> = v["units"][0]["imports"]
             .as_array()
             .unwrap()

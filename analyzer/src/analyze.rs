@@ -221,6 +221,11 @@ fn valtype_features(v: &ValType, out: &mut BTreeSet<&'static str>) {
         ValType::V128 => {
             out.insert("simd");
         }
+        // A reference as a *value* (param, result, global, local) needs reference types even
+        // for funcref; only tables of funcref are MVP.
+        ValType::Ref(r) if *r == RefType::FUNCREF => {
+            out.insert("reference-types");
+        }
         ValType::Ref(r) => reftype_features(r, out),
         _ => {}
     }
@@ -1018,6 +1023,28 @@ fn custom_section<'a>(
             f.unit.linking_version = Some(r.version());
             return;
         }
+        // wasmparser decodes only what it understands; a section with a well-known name that
+        // it could not decode is malformed (or of a version wasmparser does not read).
+        KnownCustom::Unknown if name == "producers" => {
+            bad(f, "not a valid producers section".into());
+            return;
+        }
+        KnownCustom::Unknown if name == "linking" => {
+            if f.unit.kind == Kind::CoreModule {
+                f.unit.kind = Kind::RelocatableObject;
+            }
+            match wasmparser::BinaryReader::new(c.data(), c.data_offset()).read_var_u32() {
+                Ok(v) => {
+                    f.unit.linking_version = Some(v);
+                    bad(
+                        f,
+                        format!("linking section version {v} (only version 2 is decoded)"),
+                    );
+                }
+                Err(e) => bad(f, e.message().to_string()),
+            }
+            return;
+        }
         _ => {}
     }
     let raw = &bytes[section_start..section_end];
@@ -1147,10 +1174,13 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         || d.source_mapping_url.is_some()
         || d.external_debug_info.is_some()
     {
-        let what = if d.dwarf_sections.is_empty() {
+        let mut names = d.dwarf_sections.clone();
+        names.sort();
+        names.dedup();
+        let what = if names.is_empty() {
             "a source map or external debug info reference".to_string()
         } else {
-            format!("{} DWARF sections", d.dwarf_sections.len())
+            format!("DWARF debug sections ({})", names.join(", "))
         };
         f.finding(
             "debug-info-present",
@@ -1421,10 +1451,16 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                             }
                             continue;
                         }
-                        // wit-bindgen's own intrinsics and resource glue are not host access.
-                        if m == "$root"
-                            || m.starts_with("[export]")
+                        // Canonical ABI intrinsics (resource handles, tasks, streams) that
+                        // wit-bindgen imports are not host access; other `$root` imports are
+                        // world-level host functions and stay opaque.
+                        let intrinsic = imp.name.starts_with('[')
+                            && !imp.name.starts_with("[method]")
+                            && !imp.name.starts_with("[static]")
+                            && !imp.name.starts_with("[constructor]");
+                        if m.starts_with("[export]")
                             || m.starts_with("__main_module__")
+                            || (m == "$root" && intrinsic)
                         {
                             continue;
                         }

@@ -285,55 +285,16 @@ pub fn wasi_interface(
             if !known {
                 vec!["fs-metadata", "fs-read", "fs-write"]
             } else {
-                let mut v = Vec::new();
-                const WRITE: &[&str] = &[
-                    ".write",
-                    ".append",
-                    ".set-size",
-                    ".set-times",
-                    ".create-directory-at",
-                    ".link-at",
-                    ".remove-directory-at",
-                    ".rename-at",
-                    ".symlink-at",
-                    ".unlink-file-at",
-                    ".sync",
-                    ".allocate",
-                    ".write-via-stream",
-                    ".append-via-stream",
-                ];
-                const READ: &[&str] = &[
-                    ".read",
-                    ".read-directory",
-                    ".readlink-at",
-                    ".open-at",
-                    ".read-via-stream",
-                    ".advise",
-                    "read-directory-entry",
-                ];
-                const META: &[&str] = &[
-                    ".stat",
-                    ".stat-at",
-                    ".metadata-hash",
-                    ".get-type",
-                    ".get-flags",
-                ];
-                let ends = |set: &[&str]| {
-                    has(&|f| {
-                        set.iter()
-                            .any(|s| f.ends_with(s) || f == s.trim_start_matches('.'))
-                    })
-                };
-                if ends(META) {
-                    v.push("fs-metadata");
+                let mut v: Vec<&'static str> = Vec::new();
+                for f in funcs {
+                    match filesystem_function(f) {
+                        Some(caps) => v.extend_from_slice(caps),
+                        // A function this table does not know: assume the worst.
+                        None => v.extend_from_slice(&["fs-metadata", "fs-read", "fs-write"]),
+                    }
                 }
-                if ends(READ) {
-                    v.push("fs-read");
-                }
-                // `open-at` can create and truncate with the right flags.
-                if ends(WRITE) || has(&|f| f.ends_with(".open-at")) {
-                    v.push("fs-write");
-                }
+                v.sort();
+                v.dedup();
                 v
             }
         }
@@ -385,6 +346,44 @@ pub fn wasi_interface(
         _ => return None,
     };
     Some(caps)
+}
+
+/// `wasi:filesystem/types` functions (0.2.x and 0.3.x names) → capabilities. Resources,
+/// destructors and pure helpers (`filesystem-error-code`, `is-same-object`) grant nothing.
+fn filesystem_function(f: &str) -> Option<&'static [&'static str]> {
+    let method = f.rsplit('.').next().unwrap_or(f);
+    if f.starts_with("[resource-drop]") || f == "filesystem-error-code" {
+        return Some(&[]);
+    }
+    Some(match method {
+        "read"
+        | "read-via-stream"
+        | "read-directory"
+        | "read-directory-entry"
+        | "readlink-at"
+        | "advise" => &["fs-read"],
+        // open-at can create and truncate with the right flags.
+        "open-at" => &["fs-read", "fs-write"],
+        "write"
+        | "write-via-stream"
+        | "append-via-stream"
+        | "set-size"
+        | "set-times"
+        | "set-times-at"
+        | "sync"
+        | "sync-data"
+        | "create-directory-at"
+        | "link-at"
+        | "remove-directory-at"
+        | "rename-at"
+        | "symlink-at"
+        | "unlink-file-at" => &["fs-write"],
+        "stat" | "stat-at" | "metadata-hash" | "metadata-hash-at" | "get-type" | "get-flags" => {
+            &["fs-metadata"]
+        }
+        "is-same-object" => &[],
+        _ => return None,
+    })
 }
 
 /// Capabilities granted by *exporting* a WASI interface (a handler the host calls into).
@@ -468,7 +467,7 @@ pub fn toolchain_import(module: &str, name: &str, minified_emscripten: bool) -> 
                 | "_gmtime_js" => &["clock-wall"],
                 "emscripten_get_now" | "_emscripten_get_now_is_monotonic" => &["clock-monotonic"],
                 "getentropy" => &["random"],
-                "exit" | "_emscripten_exit" | "proc_exit" => &["proc-exit"],
+                "exit" | "_emscripten_exit" => &["proc-exit"],
                 _ => &[],
             };
             return m("emscripten", caps);

@@ -310,13 +310,20 @@ pub struct SignatureEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub section: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub algorithm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub issued_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expires: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
     /// Module hash the claims were issued for (upper-case hex SHA-256).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub module_hash: Option<String>,
     /// SHA-256 of the module with the claims sections removed, as wascap computes it.
     pub computed_hash: String,

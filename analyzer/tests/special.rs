@@ -382,3 +382,60 @@ fn every_finding_code_is_produced_by_some_test_input() {
         assert!(seen.contains(*code), "no test input produces `{code}`");
     }
 }
+
+#[test]
+fn world_level_host_functions_are_opaque_but_intrinsics_are_not() {
+    let m = wat::parse_str(
+        r#"(module
+            (import "$root" "get-secret-from-host" (func (result i32)))
+            (import "$root" "[resource-drop]handle" (func (param i32)))
+            (import "[export]my:pkg/api" "[resource-new]thing" (func (param i32) (result i32))))"#,
+    )
+    .unwrap();
+    let a = run(&m);
+    let unknown = a
+        .capabilities
+        .iter()
+        .find(|c| c.id == "unknown-host-import")
+        .unwrap();
+    let names: Vec<&str> = unknown
+        .granted_by
+        .iter()
+        .map(|g| g.import.as_str())
+        .collect();
+    assert_eq!(names, ["$root#get-secret-from-host"]);
+}
+
+#[test]
+fn filesystem_functions_unknown_to_the_table_grant_everything() {
+    let comp = wat::parse_str(
+        r#"(component
+            (import "wasi:filesystem/types@0.2.0" (instance
+              (export "descriptor" (type $d (sub resource)))
+              (export "[method]descriptor.set-times-at" (func (param "self" (borrow $d))))))
+            (import "wasi:filesystem/types@0.3.0" (instance
+              (export "descriptor" (type $d (sub resource)))
+              (export "[method]descriptor.frobnicate" (func (param "self" (borrow $d)))))))"#,
+    )
+    .unwrap();
+    let a = run(&comp);
+    let fs_write = a.capabilities.iter().find(|c| c.id == "fs-write").unwrap();
+    assert_eq!(fs_write.granted_by.len(), 2, "{fs_write:?}");
+    assert!(
+        a.capabilities.iter().any(|c| c.id == "fs-read"),
+        "unknown method must grant read too"
+    );
+}
+
+#[test]
+fn undecodable_well_known_sections_are_findings() {
+    let mut m = base_module();
+    m.extend(custom("linking", &[1]));
+    let a = run(&m);
+    assert_eq!(a.subject.kind, wasmcert_analyzer::Kind::RelocatableObject);
+    assert_eq!(a.units[0].linking_version, Some(1));
+    assert!(codes(&a).contains(&"invalid-custom-section"));
+    let mut m = base_module();
+    m.extend(custom("producers", &[0xff]));
+    assert!(codes(&run(&m)).contains(&"invalid-custom-section"));
+}

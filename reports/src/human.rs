@@ -41,7 +41,7 @@ pub fn render(a: &Analysis) -> String {
         let _ = writeln!(o, "  features    {}", a.features.join(", "));
     }
     if a.capabilities.is_empty() {
-        let _ = writeln!(o, "  capabilities  none (no host imports)");
+        let _ = writeln!(o, "  capabilities  none");
     } else {
         let _ = writeln!(o, "  capabilities");
         let w = a.capabilities.iter().map(|c| c.id.len()).max().unwrap_or(0);

@@ -15,6 +15,12 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+fn fingerprint(digest: &str, code: &str, unit: &str, message: &str, offset: Option<u64>) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(format!("{digest}\0{code}\0{unit}\0{message}\0{offset:?}"));
+    hex::encode(&h[..16])
+}
+
 /// An input that could not be analysed, reported as a tool execution notification.
 pub struct InputError<'a> {
     pub path: &'a str,
@@ -62,7 +68,8 @@ pub fn render(analyses: &[Analysis], errors: &[InputError<'_>]) -> Value {
                     "logicalLocations": [{ "name": f.unit, "kind": "module" }],
                 }],
                 "partialFingerprints": {
-                    "wasmcert/v1": format!("{}:{}:{}", a.subject.sha256, f.code, f.unit),
+                    // Distinct per finding: two unbounded memories are two alerts.
+                    "wasmcert/v1": fingerprint(&a.subject.sha256, &f.code, &f.unit, &f.message, f.offset),
                 },
             });
             if let Some(i) = rule_index {

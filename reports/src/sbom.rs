@@ -63,7 +63,7 @@ fn subject_name(a: &Analysis) -> String {
     }
 }
 
-/// The producers of the root unit as `(field, tool, version)`.
+/// The producers of every unit as `(field, tool, version)`, deduplicated.
 fn producers(a: &Analysis) -> Vec<(String, String, String)> {
     let mut v = Vec::new();
     for u in &a.units {
@@ -78,10 +78,11 @@ fn producers(a: &Analysis) -> Vec<(String, String, String)> {
     v
 }
 
-/// A UUID (version 5 layout) derived from the module digest, so the same module gives the same
-/// serial number.
-fn uuid_from(digest: &str) -> String {
-    let h = Sha256::digest(format!("wasmcert-sbom:{digest}"));
+/// A UUID (version 5 layout) derived from everything that determines the document (module
+/// digest, format, tool version, creation time): the same inputs give the same serial number,
+/// a different document a different one.
+fn uuid_from(seed: &str) -> String {
+    let h = Sha256::digest(format!("wasmcert-sbom:{seed}"));
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
@@ -201,7 +202,7 @@ pub fn cyclonedx(a: &Analysis) -> Value {
     json!({
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
-        "serialNumber": format!("urn:uuid:{}", uuid_from(&a.subject.sha256)),
+        "serialNumber": format!("urn:uuid:{}", uuid_from(&format!("cyclonedx:{}:{}", a.subject.sha256, a.tool.version))),
         "version": 1,
         "metadata": {
             "tools": { "components": [{
@@ -299,18 +300,18 @@ pub fn spdx(a: &Analysis, created: &str) -> Value {
         }
         packages.push(p);
         if d.root {
-            relationships.push(json!({
-                "spdxElementId": main_id,
-                "relationshipType": if d.kind == "build" { "BUILD_DEPENDENCY_OF" } else { "CONTAINS" },
-                "relatedSpdxElement": ids[i],
-            }));
+            relationships.push(if d.kind == "build" {
+                json!({ "spdxElementId": ids[i], "relationshipType": "BUILD_DEPENDENCY_OF", "relatedSpdxElement": main_id })
+            } else {
+                json!({ "spdxElementId": main_id, "relationshipType": "CONTAINS", "relatedSpdxElement": ids[i] })
+            });
         }
         for &t in &edges[i] {
-            relationships.push(json!({
-                "spdxElementId": ids[i],
-                "relationshipType": "DEPENDS_ON",
-                "relatedSpdxElement": ids[t],
-            }));
+            relationships.push(if deps[t].kind == "build" {
+                json!({ "spdxElementId": ids[t], "relationshipType": "BUILD_DEPENDENCY_OF", "relatedSpdxElement": ids[i] })
+            } else {
+                json!({ "spdxElementId": ids[i], "relationshipType": "DEPENDS_ON", "relatedSpdxElement": ids[t] })
+            });
         }
     }
     for (k, (field, tool, version)) in producers(a).into_iter().enumerate() {
@@ -338,7 +339,11 @@ pub fn spdx(a: &Analysis, created: &str) -> Value {
         "dataLicense": "CC0-1.0",
         "SPDXID": "SPDXRef-DOCUMENT",
         "name": format!("wasmcert-sbom-{}", subject_name(a)),
-        "documentNamespace": format!("https://wasmcert.dev/spdx/{}-{}", a.subject.sha256, uuid_from(&a.subject.sha256)),
+        "documentNamespace": format!(
+            "https://wasmcert.dev/spdx/{}-{}",
+            a.subject.sha256,
+            uuid_from(&format!("spdx:{}:{}:{created}", a.subject.sha256, a.tool.version))
+        ),
         "creationInfo": {
             "created": created,
             "creators": [format!("Tool: wasmcert-{}", a.tool.version)],

@@ -35,7 +35,7 @@ pub enum Format {
   wasmcert analyze --no-validate huge.wasm     # headers only, skips function bodies
 
 Exit status:
-  0  every input was analysed (findings do not change the status; use `wasmcert check`)
+  0  every input was analysed (findings do not change the status)
   2  an input could not be read or is not valid WebAssembly; the others are still reported")]
 pub struct Opts {
     /// Files, directories (searched recursively for *.wasm) or `-` for stdin.
@@ -47,8 +47,9 @@ pub struct Opts {
     /// Write the output to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Skip function-body validation: headers only, much faster; features then come only
-    /// from declarations (types, memories, sections), not from the instructions.
+    /// Skip validation: read the headers only and jump over function bodies, much faster.
+    /// Type indices are not checked and features come only from declarations (types,
+    /// memories, sections), not from the instructions.
     #[arg(long)]
     pub no_validate: bool,
     /// Print nothing on success; errors still go to stderr and set the exit status.
@@ -62,10 +63,9 @@ pub fn analyze_all(
     validate: bool,
 ) -> (Vec<Analysis>, Vec<(String, String)>, bool) {
     let (inputs, expand_errors) = expand(paths);
-    let single = inputs.len() == 1
-        && expand_errors.is_empty()
-        && paths.len() == 1
-        && !std::path::Path::new(&paths[0]).is_dir();
+    // One path naming a file (not a directory): the JSON output is an object, not an array.
+    let single =
+        paths.len() == 1 && !paths[0].is_empty() && !std::path::Path::new(&paths[0]).is_dir();
     let mut errors: Vec<(String, String)> = expand_errors
         .into_iter()
         .map(|(p, e)| (p, format!("{e:#}")))
@@ -102,12 +102,15 @@ impl Opts {
                 .collect::<Vec<_>>()
                 .join("\n"),
             Format::Json => {
-                let v = if single && analyses.len() == 1 {
-                    serde_json::to_value(&analyses[0])?
+                if single {
+                    // One file: the Analysis object, or nothing when it failed.
+                    match analyses.first() {
+                        Some(a) => serde_json::to_string_pretty(a)? + "\n",
+                        None => String::new(),
+                    }
                 } else {
-                    serde_json::to_value(&analyses)?
-                };
-                serde_json::to_string_pretty(&v)? + "\n"
+                    serde_json::to_string_pretty(&analyses)? + "\n"
+                }
             }
             Format::Sarif => {
                 let errs: Vec<InputError<'_>> = errors
