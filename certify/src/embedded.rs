@@ -110,7 +110,7 @@ impl Runtime for Embedded {
         let stderr = MemoryOutputPipe::new(OUTPUT_CAP);
         let mut b = WasiCtxBuilder::new();
         let mut argv = vec!["module.wasm".to_string()];
-        argv.extend(spec.run.args.iter().cloned());
+        argv.extend(p.args());
         b.args(&argv);
         for (k, v) in &spec.run.env {
             b.env(k, v);

@@ -44,6 +44,21 @@ pub struct Prepared<'a> {
     pub timeout: Duration,
 }
 
+impl Prepared<'_> {
+    /// The guest arguments with `{work}` expanded to the absolute work dir (cases use it to
+    /// hand the guest a host path it must not be able to open).
+    pub fn args(&self) -> Vec<String> {
+        let work = self.work.to_string_lossy();
+        self.case
+            .spec
+            .run
+            .args
+            .iter()
+            .map(|a| a.replace("{work}", &work))
+            .collect()
+    }
+}
+
 /// Identity of a runtime for the report.
 #[derive(Debug, Clone)]
 pub struct Identity {

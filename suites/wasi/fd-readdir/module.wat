@@ -1,0 +1,98 @@
+;; fd_readdir on the first preopen with a 4096-byte buffer at 4096, following d_next
+;; cookies. Prints every entry as "<name> <d_type>" and "end" when a read is short.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_prestat_get" (func $fd_prestat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "fd_readdir\00")
+  (data (i32.const 96) "<\00")
+  (data (i32.const 128) "> \00")
+  (data (i32.const 160) "end\n\00")
+  ;; ------------------------------------------------------------------ helpers
+  ;; Memory 0..63 is the helpers' scratch: iovec at 0, nwritten at 8, decimal
+  ;; digits built backwards in 16..39, prestat at 40..47, "\n" at 48,
+  ;; " errno=" at 50.
+  (data (i32.const 48) "\n\00 errno=\00")
+  ;; write len bytes at ptr to stdout (fd 1)
+  (func $print (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  ;; write a NUL-terminated string
+  (func $puts (param $s i32)
+    (local $n i32)
+    (block $end
+      (loop $scan
+        (br_if $end (i32.eqz (i32.load8_u (i32.add (local.get $s) (local.get $n)))))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $scan)))
+    (call $print (local.get $s) (local.get $n)))
+  (func $nl (call $print (i32.const 48) (i32.const 1)))
+  ;; write a signed 64-bit integer in decimal
+  (func $print_i64 (param $v i64)
+    (local $p i32) (local $u i64)
+    (local.set $p (i32.const 40))
+    (local.set $u (select (i64.sub (i64.const 0) (local.get $v)) (local.get $v)
+                          (i64.lt_s (local.get $v) (i64.const 0))))
+    (loop $digit
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (i32.store8 (local.get $p)
+        (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $u) (i64.const 10)))))
+      (local.set $u (i64.div_u (local.get $u) (i64.const 10)))
+      (br_if $digit (i64.ne (local.get $u) (i64.const 0))))
+    (if (i64.lt_s (local.get $v) (i64.const 0))
+      (then (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (i32.store8 (local.get $p) (i32.const 45))))
+    (call $print (local.get $p) (i32.sub (i32.const 40) (local.get $p))))
+  ;; write a signed 32-bit integer in decimal
+  (func $print_i32 (param $v i32) (call $print_i64 (i64.extend_i32_s (local.get $v))))
+  ;; write <label><value>"\n"
+  (func $report (param $label i32) (param $v i32)
+    (call $puts (local.get $label)) (call $print_i32 (local.get $v)) (call $nl))
+  ;; if errno != 0: write "<label> errno=<errno>\n" and trap
+  (func $must (param $label i32) (param $errno i32)
+    (if (local.get $errno)
+      (then (call $puts (local.get $label)) (call $puts (i32.const 50))
+            (call $print_i32 (local.get $errno)) (call $nl) (unreachable))))
+  ;; first preopened directory: scan fds from 3 (prestat written at 40..47)
+  (func $preopen (result i32)
+    (local $fd i32)
+    (local.set $fd (i32.const 3))
+    (loop $next
+      (if (i32.eqz (call $fd_prestat_get (local.get $fd) (i32.const 40)))
+        (then (if (i32.eqz (i32.load8_u (i32.const 40))) (then (return (local.get $fd))))))
+      (local.set $fd (i32.add (local.get $fd) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $fd) (i32.const 64))))
+    (unreachable))
+  (func (export "_start")
+    (local $dir i32) (local $cookie i64) (local $used i32) (local $off i32)
+    (local $e i32) (local $namlen i32) (local $rounds i32)
+    (local.set $dir (call $preopen))
+    (block $end
+      (loop $batch
+        (local.set $rounds (i32.add (local.get $rounds) (i32.const 1)))
+        (if (i32.gt_u (local.get $rounds) (i32.const 100)) (then (unreachable)))
+        (call $must (i32.const 64)
+          (call $fd_readdir (local.get $dir) (i32.const 4096) (i32.const 4096) (local.get $cookie) (i32.const 1024)))
+        (local.set $used (i32.load (i32.const 1024)))
+        (local.set $off (i32.const 0))
+        (block $parsed
+          (loop $entry
+            ;; whole 24-byte header and name must be in the buffer
+            (br_if $parsed (i32.gt_u (i32.add (local.get $off) (i32.const 24)) (local.get $used)))
+            (local.set $e (i32.add (i32.const 4096) (local.get $off)))
+            (local.set $namlen (i32.load offset=16 (local.get $e)))
+            (br_if $parsed (i32.gt_u (i32.add (i32.add (local.get $off) (i32.const 24)) (local.get $namlen))
+                                     (local.get $used)))
+            (call $puts (i32.const 96))
+            (call $print (i32.add (local.get $e) (i32.const 24)) (local.get $namlen))
+            (call $puts (i32.const 128))
+            (call $print_i32 (i32.load8_u offset=20 (local.get $e)))
+            (call $nl)
+            (local.set $cookie (i64.load (local.get $e)))
+            (local.set $off (i32.add (local.get $off) (i32.add (i32.const 24) (local.get $namlen))))
+            (br $entry)))
+        (br_if $batch (i32.eq (local.get $used) (i32.const 4096)))))
+    (call $puts (i32.const 160)))
+)

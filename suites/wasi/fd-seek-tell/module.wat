@@ -1,0 +1,110 @@
+;; Opens seek.txt ("0123456789abcdef", 16 bytes) and walks the offset around, printing
+;; each fd_seek result, fd_tell, and what fd_read returns.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_prestat_get" (func $fd_prestat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_tell" (func $fd_tell (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "path_open\00")
+  (data (i32.const 96) "seek.txt\00")        ;; 8 bytes
+  (data (i32.const 128) "fd_seek\00")
+  (data (i32.const 160) "fd_tell\00")
+  (data (i32.const 192) "fd_read\00")
+  (data (i32.const 224) "set \00")
+  (data (i32.const 256) "cur \00")
+  (data (i32.const 288) "end \00")
+  (data (i32.const 320) " -> \00")
+  (data (i32.const 352) "tell \00")
+  (data (i32.const 384) "read \00")
+  ;; ------------------------------------------------------------------ helpers
+  ;; Memory 0..63 is the helpers' scratch: iovec at 0, nwritten at 8, decimal
+  ;; digits built backwards in 16..39, prestat at 40..47, "\n" at 48,
+  ;; " errno=" at 50.
+  (data (i32.const 48) "\n\00 errno=\00")
+  ;; write len bytes at ptr to stdout (fd 1)
+  (func $print (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  ;; write a NUL-terminated string
+  (func $puts (param $s i32)
+    (local $n i32)
+    (block $end
+      (loop $scan
+        (br_if $end (i32.eqz (i32.load8_u (i32.add (local.get $s) (local.get $n)))))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $scan)))
+    (call $print (local.get $s) (local.get $n)))
+  (func $nl (call $print (i32.const 48) (i32.const 1)))
+  ;; write a signed 64-bit integer in decimal
+  (func $print_i64 (param $v i64)
+    (local $p i32) (local $u i64)
+    (local.set $p (i32.const 40))
+    (local.set $u (select (i64.sub (i64.const 0) (local.get $v)) (local.get $v)
+                          (i64.lt_s (local.get $v) (i64.const 0))))
+    (loop $digit
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (i32.store8 (local.get $p)
+        (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $u) (i64.const 10)))))
+      (local.set $u (i64.div_u (local.get $u) (i64.const 10)))
+      (br_if $digit (i64.ne (local.get $u) (i64.const 0))))
+    (if (i64.lt_s (local.get $v) (i64.const 0))
+      (then (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (i32.store8 (local.get $p) (i32.const 45))))
+    (call $print (local.get $p) (i32.sub (i32.const 40) (local.get $p))))
+  ;; write a signed 32-bit integer in decimal
+  (func $print_i32 (param $v i32) (call $print_i64 (i64.extend_i32_s (local.get $v))))
+  ;; write <label><value>"\n"
+  (func $report (param $label i32) (param $v i32)
+    (call $puts (local.get $label)) (call $print_i32 (local.get $v)) (call $nl))
+  ;; if errno != 0: write "<label> errno=<errno>\n" and trap
+  (func $must (param $label i32) (param $errno i32)
+    (if (local.get $errno)
+      (then (call $puts (local.get $label)) (call $puts (i32.const 50))
+            (call $print_i32 (local.get $errno)) (call $nl) (unreachable))))
+  ;; first preopened directory: scan fds from 3 (prestat written at 40..47)
+  (func $preopen (result i32)
+    (local $fd i32)
+    (local.set $fd (i32.const 3))
+    (loop $next
+      (if (i32.eqz (call $fd_prestat_get (local.get $fd) (i32.const 40)))
+        (then (if (i32.eqz (i32.load8_u (i32.const 40))) (then (return (local.get $fd))))))
+      (local.set $fd (i32.add (local.get $fd) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $fd) (i32.const 64))))
+    (unreachable))
+  (global $fd (mut i32) (i32.const -1))
+  ;; "<label><offset> -> <newoffset>"; newoffset at 1040
+  (func $seek (param $label i32) (param $off i64) (param $whence i32)
+    (call $must (i32.const 128) (call $fd_seek (global.get $fd) (local.get $off) (local.get $whence) (i32.const 1040)))
+    (call $puts (local.get $label))
+    (call $print_i64 (local.get $off))
+    (call $puts (i32.const 320)) (call $print_i64 (i64.load (i32.const 1040))) (call $nl))
+  ;; "tell <offset>"; offset at 1048
+  (func $tell
+    (call $must (i32.const 160) (call $fd_tell (global.get $fd) (i32.const 1048)))
+    (call $puts (i32.const 352)) (call $print_i64 (i64.load (i32.const 1048))) (call $nl))
+  ;; "read <bytes>"; iovec at 1024 -> 2048, nread at 1032
+  (func $read (param $n i32)
+    (i32.store (i32.const 1024) (i32.const 2048))
+    (i32.store (i32.const 1028) (local.get $n))
+    (call $must (i32.const 192) (call $fd_read (global.get $fd) (i32.const 1024) (i32.const 1) (i32.const 1032)))
+    (call $puts (i32.const 384)) (call $print (i32.const 2048) (i32.load (i32.const 1032))) (call $nl))
+  (func (export "_start")
+    (call $must (i32.const 64)
+      (call $path_open (call $preopen) (i32.const 0) (i32.const 96) (i32.const 8)
+                       (i32.const 0) (i64.const 0x200026) (i64.const 0) (i32.const 0) (i32.const 1020)))
+    (global.set $fd (i32.load (i32.const 1020)))
+    (call $seek (i32.const 224) (i64.const 10) (i32.const 0))   ;; whence::set
+    (call $tell)
+    (call $read (i32.const 3))
+    (call $tell)
+    (call $seek (i32.const 256) (i64.const -5) (i32.const 1))   ;; whence::cur
+    (call $read (i32.const 2))
+    (call $seek (i32.const 288) (i64.const -2) (i32.const 2))   ;; whence::end
+    (call $read (i32.const 10))
+    (call $read (i32.const 10))
+    (call $seek (i32.const 288) (i64.const 0) (i32.const 2)))
+)

@@ -1,0 +1,88 @@
+;; One subscription {userdata 0x1234, clock monotonic, timeout 10_000_000 ns, relative},
+;; timed with clock_time_get(monotonic). Prints the event, then "slept>=10ms" or
+;; "too short: <ns>".
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "clock_time_get\00")
+  (data (i32.const 96) "poll_oneoff\00")
+  (data (i32.const 128) "nevents=\00")
+  (data (i32.const 160) " userdata=\00")
+  (data (i32.const 192) " error=\00")
+  (data (i32.const 224) " type=\00")
+  (data (i32.const 256) "slept>=10ms\n\00")
+  (data (i32.const 288) "too short: \00")
+  ;; ------------------------------------------------------------------ helpers
+  ;; Memory 0..63 is the helpers' scratch: iovec at 0, nwritten at 8, decimal
+  ;; digits built backwards in 16..39, prestat at 40..47, "\n" at 48,
+  ;; " errno=" at 50.
+  (data (i32.const 48) "\n\00 errno=\00")
+  ;; write len bytes at ptr to stdout (fd 1)
+  (func $print (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  ;; write a NUL-terminated string
+  (func $puts (param $s i32)
+    (local $n i32)
+    (block $end
+      (loop $scan
+        (br_if $end (i32.eqz (i32.load8_u (i32.add (local.get $s) (local.get $n)))))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $scan)))
+    (call $print (local.get $s) (local.get $n)))
+  (func $nl (call $print (i32.const 48) (i32.const 1)))
+  ;; write a signed 64-bit integer in decimal
+  (func $print_i64 (param $v i64)
+    (local $p i32) (local $u i64)
+    (local.set $p (i32.const 40))
+    (local.set $u (select (i64.sub (i64.const 0) (local.get $v)) (local.get $v)
+                          (i64.lt_s (local.get $v) (i64.const 0))))
+    (loop $digit
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (i32.store8 (local.get $p)
+        (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $u) (i64.const 10)))))
+      (local.set $u (i64.div_u (local.get $u) (i64.const 10)))
+      (br_if $digit (i64.ne (local.get $u) (i64.const 0))))
+    (if (i64.lt_s (local.get $v) (i64.const 0))
+      (then (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (i32.store8 (local.get $p) (i32.const 45))))
+    (call $print (local.get $p) (i32.sub (i32.const 40) (local.get $p))))
+  ;; write a signed 32-bit integer in decimal
+  (func $print_i32 (param $v i32) (call $print_i64 (i64.extend_i32_s (local.get $v))))
+  ;; write <label><value>"\n"
+  (func $report (param $label i32) (param $v i32)
+    (call $puts (local.get $label)) (call $print_i32 (local.get $v)) (call $nl))
+  ;; if errno != 0: write "<label> errno=<errno>\n" and trap
+  (func $must (param $label i32) (param $errno i32)
+    (if (local.get $errno)
+      (then (call $puts (local.get $label)) (call $puts (i32.const 50))
+            (call $print_i32 (local.get $errno)) (call $nl) (unreachable))))
+  (func $now (result i64)
+    (call $must (i32.const 64) (call $clock_time_get (i32.const 1) (i64.const 1) (i32.const 1200)))
+    (i64.load (i32.const 1200)))
+  ;; subscription (48 bytes) at 1024, event (32 bytes) at 1088, nevents at 1120
+  (func (export "_start")
+    (local $t0 i64) (local $dt i64)
+    (memory.fill (i32.const 1024) (i32.const 0) (i32.const 128))
+    (i64.store (i32.const 1024) (i64.const 0x1234))          ;; userdata
+    (i32.store8 (i32.const 1032) (i32.const 0))              ;; tag: eventtype::clock
+    (i32.store (i32.const 1040) (i32.const 1))               ;; clock id: monotonic
+    (i64.store (i32.const 1048) (i64.const 10000000))        ;; timeout: 10 ms
+    (i64.store (i32.const 1056) (i64.const 0))               ;; precision
+    (i32.store16 (i32.const 1064) (i32.const 0))             ;; flags: relative
+    (i64.store (i32.const 1088) (i64.const -1))              ;; poison the event's userdata
+    (local.set $t0 (call $now))
+    (call $must (i32.const 96) (call $poll_oneoff (i32.const 1024) (i32.const 1088) (i32.const 1) (i32.const 1120)))
+    (local.set $dt (i64.sub (call $now) (local.get $t0)))
+    (call $puts (i32.const 128)) (call $print_i32 (i32.load (i32.const 1120)))
+    (call $puts (i32.const 160)) (call $print_i64 (i64.load (i32.const 1088)))
+    (call $puts (i32.const 192)) (call $print_i32 (i32.load16_u (i32.const 1096)))
+    (call $puts (i32.const 224)) (call $print_i32 (i32.load8_u (i32.const 1098)))
+    (call $nl)
+    (if (i64.ge_u (local.get $dt) (i64.const 10000000))
+      (then (call $puts (i32.const 256)))
+      (else (call $puts (i32.const 288)) (call $print_i64 (local.get $dt)) (call $nl))))
+)
