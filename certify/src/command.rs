@@ -24,7 +24,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// Files shipped with the built-in adapters, materialised next to the run when used.
-const LAUNCHERS: &[(&str, &str)] = &[("node-wasi.mjs", include_str!("../adapters/node-wasi.mjs"))];
+const LAUNCHERS: &[(&str, &str)] = &[
+    ("node-wasi.mjs", include_str!("../adapters/node-wasi.mjs")),
+    ("wasmtime-py.py", include_str!("../adapters/wasmtime-py.py")),
+];
 
 /// Resident memory a runtime may use before the runner kills it. Real runtimes reach 6-8 GiB
 /// in seconds on some limits cases; the cap keeps a 2-core CI machine alive.
@@ -439,31 +442,41 @@ pub fn supervise(
     let out = reader(child.stdout.take());
     let err = reader(child.stderr.take());
     let start = Instant::now();
-    let mut last_rss = Instant::now();
+    // A waiter thread blocks in wait(2) so the exit is seen at once; this thread wakes every
+    // 50 ms to enforce the deadline and the memory cap (killing the group ends the wait).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let mut killed: Option<End> = None;
     let end = loop {
-        if let Some(status) = child.try_wait()? {
-            break match (status.code(), status.signal()) {
-                (Some(c), _) => End::Exited(c),
-                (None, Some(s)) => End::Signaled(s),
-                _ => End::Signaled(0),
-            };
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(status) => {
+                let status = status.context("waiting for the runtime")?;
+                if let Some(k) = killed {
+                    break k;
+                }
+                break match (status.code(), status.signal()) {
+                    (Some(c), _) => End::Exited(c),
+                    (None, Some(s)) => End::Signaled(s),
+                    _ => End::Signaled(0),
+                };
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break End::Signaled(0),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if killed.is_some() {
+            continue;
         }
         if start.elapsed() > deadline {
             kill_group(pid);
-            let _ = child.wait();
-            break End::TimedOut;
+            killed = Some(End::TimedOut);
+        } else if let Some(rss) = group_rss_bytes(pid)
+            && rss > rss_cap
+        {
+            kill_group(pid);
+            killed = Some(End::MemoryCap(rss));
         }
-        if last_rss.elapsed() > Duration::from_millis(50) {
-            last_rss = Instant::now();
-            if let Some(rss) = group_rss_bytes(pid)
-                && rss > rss_cap
-            {
-                kill_group(pid);
-                let _ = child.wait();
-                break End::MemoryCap(rss);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(2));
     };
     // Grandchildren (a launcher's runtime, a shell's jobs) go with the group.
     kill_group(pid);
