@@ -5,6 +5,7 @@
 #
 #   .ci/tools/wasmtime-py-33/       wasmtime==33.0.0: before the fixes for the read-only
 #                                   preopen advisories (GHSA-2r75-cxrj-cmph, GHSA-4ch3-9j33-3pmj)
+#   .ci/tools/wasmtime-py-46/       wasmtime==46.0.1: with those fixes, still with DirPerms/FilePerms
 #   .ci/tools/wasmtime-py-current/  the newest wasmtime on PyPI when this was written (pinned)
 #
 # From PyPI only (binary wheels; the native library ships inside the wheel). Idempotent: a
@@ -18,6 +19,7 @@ set -euo pipefail
 # name → pip requirement (pinned; looked up with `pip index versions wasmtime`).
 VENVS=(
   "wasmtime-py-33=wasmtime==33.0.0"
+  "wasmtime-py-46=wasmtime==46.0.1"
   "wasmtime-py-current=wasmtime==50.0.1"
 )
 

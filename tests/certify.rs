@@ -86,10 +86,13 @@ fn embedded_passes_the_builtin_suites() {
             .map(|x| x.as_u64().unwrap())
             .sum();
         assert!(n >= min, "{cat}: {n} cases, want at least {min}");
-        assert!(
-            cats[cat].get("not-supported").is_none(),
-            "embedded supports every control"
-        );
+    }
+    // Embedded supports every control except read-only files in a writable directory
+    // (wasmtime-wasi 48 has no DirPerms/FilePerms split).
+    for (id, c) in v["cases"].as_object().unwrap() {
+        if c["outcome"] == "not-supported" {
+            assert!(id.starts_with("sandbox/ro-files-"), "{id} not supported on embedded");
+        }
     }
     assert_eq!(v["runtime"]["name"], "embedded");
     assert_eq!(v["suite"]["digest"].as_str().unwrap().len(), 64);
@@ -158,4 +161,74 @@ fn node_wasi_is_caught_escaping() {
         outcome(&v, "sandbox/symlink-relative-file"),
         "expected-failure"
     );
+}
+
+fn python_embedding(version: &str) -> Option<PathBuf> {
+    let py = root().join(format!(".ci/tools/wasmtime-py-{version}/bin/python"));
+    if py.exists() {
+        return Some(py);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "wasmtime-py-{version} missing in CI: run scripts/install-old-wasmtime.sh"
+    );
+    eprintln!("skipping: wasmtime-py-{version} not installed (scripts/install-old-wasmtime.sh)");
+    None
+}
+
+/// An old wasmtime (33.0.0, through the Python embedding) must be flagged for the read-only
+/// preopen escalations fixed later (GHSA-2r75-cxrj-cmph truncation, GHSA-4ch3-9j33-3pmj link
+/// and rename), and a fixed release (46.0.1) and the current one must pass them.
+#[test]
+fn old_wasmtime_is_flagged_for_read_only_preopen_escalations() {
+    let (Some(old), Some(fixed), Some(current)) = (
+        python_embedding("33"),
+        python_embedding("46"),
+        python_embedding("current"),
+    ) else {
+        return;
+    };
+    let run = |adapter: &str, py: &PathBuf| {
+        let py = py.to_string_lossy().into_owned();
+        certify(&[
+            "--adapter",
+            &format!("certify/adapters/{adapter}.toml"),
+            "--runtime-path",
+            &py,
+        ])
+    };
+    let (code, v, err) = run("wasmtime-py-33", &old);
+    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
+    assert_eq!(code, 0);
+    for case in [
+        "sandbox/ro-files-truncate",
+        "sandbox/ro-files-rw-cross-preopen",
+    ] {
+        assert_eq!(
+            outcome(&v, case),
+            "expected-failure",
+            "33.0.0 must be flagged on {case}"
+        );
+        assert!(
+            v["cases"][case]["why"]
+                .as_str()
+                .unwrap()
+                .starts_with("fail")
+        );
+    }
+    let (code, v, err) = run("wasmtime-py-46", &fixed);
+    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
+    assert_eq!(code, 0);
+    for case in [
+        "sandbox/ro-files-truncate",
+        "sandbox/ro-files-rw-cross-preopen",
+        "sandbox/ro-truncate",
+        "sandbox/ro-rw-cross-preopen",
+    ] {
+        assert_eq!(outcome(&v, case), "pass", "46.0.1 on {case}");
+    }
+    let (code, v, err) = run("wasmtime-py", &current);
+    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
+    assert_eq!(code, 0);
+    assert_eq!(outcome(&v, "sandbox/ro-truncate"), "pass");
 }

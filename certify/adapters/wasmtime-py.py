@@ -58,9 +58,9 @@ def parse(argv):
             parts = value.split("::")
             if len(parts) == 2:
                 parts.append("rw")
-            if len(parts) != 3 or parts[2] not in ("ro", "rw"):
-                die("refused", f"bad --dir {value!r} (HOST::GUEST[::ro])", 2)
-            opts["dirs"].append((parts[0], parts[1], parts[2] == "ro"))
+            if len(parts) != 3 or parts[2] not in ("ro", "rw", "ro-files"):
+                die("refused", f"bad --dir {value!r} (HOST::GUEST[::ro|::ro-files])", 2)
+            opts["dirs"].append((parts[0], parts[1], parts[2]))
         elif flag == "--env":
             key, eq, val = value.partition("=")
             if not eq:
@@ -152,8 +152,10 @@ def main():
         wasi.inherit_stdin()
         wasi.inherit_stdout()
         wasi.inherit_stderr()
-        for host, guest, read_only in opts["dirs"]:
-            preopen(wasmtime, wasi, host, guest, read_only, opts["ro_mode"])
+        for host, guest, mode in opts["dirs"]:
+            # `::ro-files` (suite mode "ro-files"): read-only files in a writable directory.
+            ro_mode = "files-only" if mode == "ro-files" else opts["ro_mode"]
+            preopen(wasmtime, wasi, host, guest, mode != "rw", ro_mode)
         store.set_wasi(wasi)
         linker = wasmtime.Linker(engine)
         linker.define_wasi()

@@ -16,6 +16,7 @@ pub const FEATURES: &[&str] = &[
     "env",
     "memory-limit",
     "read-only-dirs",
+    "read-only-files",
     "stdin",
     "table-limit",
 ];
@@ -66,8 +67,15 @@ fn rw() -> String {
 }
 
 impl Preopen {
+    /// `ro`: nothing below the preopen may change.
     pub fn read_only(&self) -> bool {
         self.mode == "ro"
+    }
+
+    /// `ro-files`: the directory is writable (create, rename, unlink) but existing files are
+    /// read-only: the configuration of wasmtime's DirPerms/FilePerms split.
+    pub fn read_only_files(&self) -> bool {
+        self.mode == "ro-files"
     }
 }
 
@@ -200,9 +208,9 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
                 }
             }
             for p in &spec.run.dirs {
-                if p.mode != "rw" && p.mode != "ro" {
+                if !matches!(p.mode.as_str(), "rw" | "ro" | "ro-files") {
                     bail!(
-                        "{}: dir mode must be \"rw\" or \"ro\", not {:?}",
+                        "{}: dir mode must be \"rw\", \"ro\" or \"ro-files\", not {:?}",
                         toml_path.display(),
                         p.mode
                     );

@@ -72,6 +72,8 @@ pub struct Flags {
     /// Per preopen: `{host}` (absolute host path), `{guest}`.
     pub dir: Option<Vec<String>>,
     pub dir_ro: Option<Vec<String>>,
+    /// A preopen whose directory is writable but whose files are read-only (`ro-files`).
+    pub dir_ro_files: Option<Vec<String>>,
     /// Per variable: `{key}`, `{value}`.
     pub env: Option<Vec<String>>,
     /// `{bytes}`, `{pages}`.
@@ -275,6 +277,8 @@ impl CommandRuntime {
         for d in &spec.run.dirs {
             let t = if d.read_only() {
                 f.dir_ro.as_ref()
+            } else if d.read_only_files() {
+                f.dir_ro_files.as_ref()
             } else {
                 f.dir.as_ref()
             };
@@ -328,6 +332,7 @@ impl Runtime for CommandRuntime {
         match feature {
             "dirs" => f.dir.is_some(),
             "read-only-dirs" => f.dir_ro.is_some(),
+            "read-only-files" => f.dir_ro_files.is_some(),
             "env" => f.env.is_some(),
             "memory-limit" => f.memory_limit.is_some(),
             "table-limit" => f.table_limit.is_some(),

@@ -1,6 +1,9 @@
 //! The default runtime: wasmtime + wasmtime-wasi in process. Limits through `StoreLimits`,
-//! fuel, and epoch interruption (a ticker thread advances the epoch every 10 ms); read-only
-//! preopens through `FsPerms::ReadOnly`; stdout/stderr captured in bounded pipes.
+//! fuel, and a deadline: guests run as futures (async wasmtime) that yield to the executor on
+//! every epoch tick (a ticker thread advances the epoch every 10 ms), and the whole run is
+//! wrapped in a tokio timeout, so the deadline also stops a guest sleeping inside a host call
+//! (`poll_oneoff`). Read-only preopens through `FsPerms::ReadOnly`; stdout/stderr captured in
+//! bounded pipes.
 
 use crate::runtime::{End, Identity, OUTPUT_CAP, Prepared, RawRun, Runtime};
 use anyhow::Result;
@@ -42,7 +45,7 @@ impl Embedded {
         config.max_wasm_stack(1 << 20);
         let engine = Engine::new(&config)?;
         let mut linker: Linker<Host> = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi)?;
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |h: &mut Host| &mut h.wasi)?;
         // The ticker stops when the last `Arc` is dropped (the thread holds a weak ref).
         let alive = Arc::new(());
         let weak = Arc::downgrade(&alive);
@@ -99,8 +102,10 @@ impl Runtime for Embedded {
         &self.identity
     }
 
-    fn supports(&self, _feature: &str) -> bool {
-        true
+    fn supports(&self, feature: &str) -> bool {
+        // wasmtime-wasi 48 has only FsPerms::ReadOnly / ReadWrite: no read-only files in a
+        // writable directory.
+        feature != "read-only-files"
     }
 
     fn run(&self, p: &Prepared<'_>) -> Result<RawRun> {
@@ -142,26 +147,52 @@ impl Runtime for Embedded {
         let mut store = Store::new(&self.engine, host);
         store.limiter(|h| &mut h.limits);
         store.set_fuel(spec.limits.fuel.unwrap_or(u64::MAX))?;
-        let ticks = (p.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
 
-        let end = match self.module(p.wasm) {
-            Err(e) => End::Refused(format!("{e:#}")),
-            Ok(module) => match self.linker.instantiate(&mut store, &module) {
-                Err(e) => End::Refused(format!("{e:#}")),
-                Ok(instance) => match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-                    Err(e) => End::Refused(format!("{e:#}")),
-                    Ok(start) => match start.call(&mut store, ()) {
-                        Ok(()) => End::Exited(0),
-                        Err(e) => match e.downcast_ref::<I32Exit>() {
-                            Some(I32Exit(code)) => End::Exited(*code),
-                            None => End::Trapped(format!("{e:#}")),
-                        },
-                    },
-                },
-            },
+        let module = match self.module(p.wasm) {
+            Ok(m) => m,
+            Err(e) => {
+                return Ok(RawRun {
+                    end: End::Refused(format!("{e:#}")),
+                    stdout: Vec::new(),
+                    stderr: Vec::new(),
+                    duration: start.elapsed(),
+                    command: vec!["embedded".into()],
+                });
+            }
         };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        let linker = &self.linker;
+        let run = async {
+            let instance = match linker.instantiate_async(&mut store, &module).await {
+                Ok(i) => i,
+                Err(e) => return End::Refused(format!("{e:#}")),
+            };
+            let start_fn = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                Ok(f) => f,
+                Err(e) => return End::Refused(format!("{e:#}")),
+            };
+            match start_fn.call_async(&mut store, ()).await {
+                Ok(()) => End::Exited(0),
+                Err(e) => match e.downcast_ref::<I32Exit>() {
+                    Some(I32Exit(code)) => End::Exited(*code),
+                    None => End::Trapped(format!("{e:#}")),
+                },
+            }
+        };
+        let end = rt.block_on(async {
+            match tokio::time::timeout(p.timeout, run).await {
+                Ok(end) => end,
+                // The same thing a runtime's own timeout reports: the guest was interrupted.
+                Err(_) => End::Trapped(format!(
+                    "interrupted at the {} ms deadline",
+                    p.timeout.as_millis()
+                )),
+            }
+        });
         drop(store);
         Ok(RawRun {
             end,

@@ -111,6 +111,9 @@ fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
     if case.spec.run.dirs.iter().any(|d| d.read_only()) {
         needs.push("read-only-dirs");
     }
+    if case.spec.run.dirs.iter().any(|d| d.read_only_files()) {
+        needs.push("read-only-files");
+    }
     if !case.spec.run.env.is_empty() {
         needs.push("env");
     }
