@@ -31,7 +31,7 @@ impl Input {
                     // kernel raises SIGBUS, the same contract ripgrep and git accept for
                     // mapped inputs: inputs are not expected to change under the analyser.
                     #[allow(unsafe_code)]
-                    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+                    let map = unsafe { memmap2::MmapOptions::new().map(&file) }
                         .context("cannot map the file")?;
                     return Ok(Bytes::Mapped(map));
                 }
