@@ -91,7 +91,10 @@ fn embedded_passes_the_builtin_suites() {
     // (wasmtime-wasi 48 has no DirPerms/FilePerms split).
     for (id, c) in v["cases"].as_object().unwrap() {
         if c["outcome"] == "not-supported" {
-            assert!(id.starts_with("sandbox/ro-files-"), "{id} not supported on embedded");
+            assert!(
+                id.starts_with("sandbox/ro-files-"),
+                "{id} not supported on embedded"
+            );
         }
     }
     assert_eq!(v["runtime"]["name"], "embedded");
