@@ -2,7 +2,8 @@
 //! command-line runtimes CI installs (wasmtime CLI, wamr, node). Each runtime must pass every
 //! case except those listed in `certify/expectations/<runtime>.toml`, and every listed case
 //! must still fail (the run exits 1 when a listed case starts passing), so the lists stay
-//! honest. CI installs the runtimes (`scripts/install-validators.sh`); elsewhere a missing
+//! honest. CI installs the runtimes (`scripts/install-validators.sh`,
+//! `scripts/install-old-wasmtime.sh`; node is on the machine image); elsewhere a missing
 //! runtime skips its test with a message.
 
 use std::path::PathBuf;

@@ -1,7 +1,8 @@
 //! Command-line runtimes described as data (`certify/adapters/<name>.toml`), and the process
 //! hygiene every invocation gets: own process group, wall-clock kill of the whole group, a
 //! resident-memory cap, capped output, stdin from the case (or empty), environment cleared to
-//! what the case grants (plus the host secret the oracle watches for).
+//! `PATH` plus the host secret the oracle watches for (granted variables reach the guest
+//! through the adapter's `env` flag, never through the runtime's environment).
 
 use crate::runtime::{End, Identity, OUTPUT_CAP, Prepared, RawRun, Runtime};
 use anyhow::{Context, Result, bail};
@@ -164,7 +165,9 @@ impl CommandRuntime {
     /// `program` overrides the adapter's program (e.g. `--runtime-path`).
     pub fn new(adapter: Adapter, program: Option<PathBuf>) -> Result<Self> {
         let program = match program {
-            Some(p) => p,
+            // The runtime starts in the case's work dir: make a relative path absolute first.
+            Some(p) => std::fs::canonicalize(&p)
+                .with_context(|| format!("runtime path {}", p.display()))?,
             None => resolve(&adapter.program).with_context(|| {
                 format!(
                     "runtime `{}`: program `{}` not found in PATH",
@@ -366,6 +369,17 @@ impl Runtime for CommandRuntime {
                 &[],
                 self.rss_cap,
             )?;
+            // A precompiler that crashes or hangs is the runtime crashing or hanging; one that
+            // exits with an error refused the module.
+            if let End::Signaled(_) | End::TimedOut | End::MemoryCap(_) = r.0 {
+                return Ok(RawRun {
+                    end: r.0,
+                    stdout: r.1,
+                    stderr: r.2,
+                    duration: start.elapsed(),
+                    command: args,
+                });
+            }
             if !matches!(r.0, End::Exited(0)) || !compiled.is_file() {
                 return Ok(RawRun {
                     end: End::Refused(format!(

@@ -32,6 +32,19 @@ pub struct Known {
     pub reason: String,
 }
 
+/// The outcome's own explanation, kept beside the listed reason.
+fn detail(o: &Outcome) -> String {
+    match o {
+        Outcome::Fail { why } | Outcome::Escaped { why } | Outcome::Error { why } => why.clone(),
+        Outcome::Crashed { signal } => format!("signal {signal}"),
+        Outcome::Timeout => "killed at the deadline".into(),
+        other => other.label().into(),
+    }
+}
+
+/// Outcome labels an entry may name.
+const OUTCOMES: &[&str] = &["any", "fail", "escaped", "crashed", "timeout", "error"];
+
 fn any() -> String {
     "any".into()
 }
@@ -60,6 +73,15 @@ impl Expectations {
             .with_context(|| format!("{}: invalid expectations", path.display()))?;
         let mut map = BTreeMap::new();
         for k in f.known {
+            if !OUTCOMES.contains(&k.outcome.as_str()) {
+                bail!(
+                    "{}: `{}`: outcome must be one of {}, not {:?}",
+                    path.display(),
+                    k.case,
+                    OUTCOMES.join(", "),
+                    k.outcome
+                );
+            }
             if map.contains_key(&k.case) {
                 bail!("{}: `{}` listed twice", path.display(), k.case);
             }
@@ -90,7 +112,7 @@ impl Expectations {
             },
             Outcome::NotSupported { .. } => outcome,
             o if o.is_failure() && matches => Outcome::ExpectedFailure {
-                why: format!("{}: {}", o.label(), k.reason),
+                why: format!("{}: {} [observed: {}]", o.label(), k.reason, detail(&o)),
             },
             o => o,
         }

@@ -200,7 +200,7 @@ fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
 
 fn judge(case: &Case, work: &WorkDir, raw: &RawRun) -> Outcome {
     if let Some(evidence) = work.evidence(&raw.stdout, &raw.stderr) {
-        return Outcome::Escaped { evidence };
+        return Outcome::Escaped { why: evidence };
     }
     match &raw.end {
         End::Signaled(s) => return Outcome::Crashed { signal: *s },

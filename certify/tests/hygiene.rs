@@ -58,7 +58,7 @@ fn outcome(r: &Report) -> &Outcome {
 fn leaking_the_file_secret_is_an_escape() {
     let (r, _) = certify("cat ../outside/secret.txt", "[expect]\nexit_code = 0\n");
     assert!(
-        matches!(outcome(&r), Outcome::Escaped { evidence } if evidence.contains("outside/secret.txt")),
+        matches!(outcome(&r), Outcome::Escaped { why } if why.contains("outside/secret.txt")),
         "{r:?}"
     );
 }
@@ -67,7 +67,7 @@ fn leaking_the_file_secret_is_an_escape() {
 fn leaking_the_environment_secret_is_an_escape() {
     let (r, _) = certify("echo \"$WASMCERT_HOST_SECRET\" >&2", "");
     assert!(
-        matches!(outcome(&r), Outcome::Escaped { evidence } if evidence.contains("WASMCERT_HOST_SECRET")),
+        matches!(outcome(&r), Outcome::Escaped { why } if why.contains("WASMCERT_HOST_SECRET")),
         "{r:?}"
     );
 }
@@ -187,4 +187,29 @@ fn the_work_dir_is_removed_afterwards() {
         .to_string();
     assert!(work.contains("wasmcert-case-"), "{work}");
     assert!(!Path::new(&work).exists(), "{work} left behind");
+}
+
+#[test]
+fn reports_round_trip_through_json() {
+    let (r, _) = certify("cat ../outside/secret.txt", "");
+    let text = serde_json::to_string(&r).unwrap();
+    let back: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, r);
+    // One `why` (the escape evidence) and one `evidence` block per case, no duplicate keys.
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let case = &v["cases"]["hostile/case"];
+    assert!(case["why"].as_str().unwrap().contains("secret"));
+    assert!(case["evidence"].is_object());
+}
+
+#[test]
+fn a_relative_runtime_path_works() {
+    let toml =
+        "name = \"sh\"\nprogram = \"sh\"\ncommand = [\"-c\", \"exit 0\", \"sh\", \"{module}\"]\n";
+    let rel = std::path::PathBuf::from("../../../../../../../../bin/sh");
+    let here = std::env::current_dir().unwrap();
+    assert!(here.join(&rel).exists());
+    let rt = CommandRuntime::new(parse_adapter(toml, "t").unwrap(), Some(rel)).unwrap();
+    let (r, _) = certify_with(rt, "[expect]\nexit_code = 0\n");
+    assert_eq!(outcome(&r), &Outcome::Pass, "{r:?}");
 }

@@ -68,8 +68,9 @@ pub enum Outcome {
     Fail {
         why: String,
     },
+    /// `why` holds the escape evidence (which secret leaked, which host state changed).
     Escaped {
-        evidence: String,
+        why: String,
     },
     Crashed {
         signal: i32,

@@ -243,14 +243,20 @@ pub fn human(r: &Report) -> String {
         "\n{:<12} {}",
         "category",
         cols.iter()
-            .map(|c| format!("{c:>8}"))
+            .map(|c| format!("{c:>w$}", w = c.len().max(5)))
             .collect::<Vec<_>>()
             .join(" ")
     );
     for (cat, counts) in &r.summary {
         let row: Vec<String> = cols
             .iter()
-            .map(|c| format!("{:>8}", counts.get(*c).copied().unwrap_or(0)))
+            .map(|c| {
+                format!(
+                    "{:>w$}",
+                    counts.get(*c).copied().unwrap_or(0),
+                    w = c.len().max(5)
+                )
+            })
             .collect();
         let _ = writeln!(o, "{cat:<12} {}", row.join(" "));
     }
@@ -262,7 +268,7 @@ pub fn human(r: &Report) -> String {
             | wasmcert_report::conformance::Outcome::ExpectedFailure { why }
             | wasmcert_report::conformance::Outcome::NotSupported { why }
             | wasmcert_report::conformance::Outcome::Error { why } => why.clone(),
-            wasmcert_report::conformance::Outcome::Escaped { evidence } => evidence.clone(),
+            wasmcert_report::conformance::Outcome::Escaped { why } => why.clone(),
             wasmcert_report::conformance::Outcome::Crashed { signal } => format!("signal {signal}"),
             wasmcert_report::conformance::Outcome::Timeout => {
                 "killed at the runner's deadline".into()
