@@ -165,9 +165,11 @@ impl CommandRuntime {
     /// `program` overrides the adapter's program (e.g. `--runtime-path`).
     pub fn new(adapter: Adapter, program: Option<PathBuf>) -> Result<Self> {
         let program = match program {
-            // The runtime starts in the case's work dir: make a relative path absolute first.
-            Some(p) => std::fs::canonicalize(&p)
-                .with_context(|| format!("runtime path {}", p.display()))?,
+            // The runtime starts in the case's work dir: make a relative path absolute first (without
+            // resolving symlinks: a venv's `bin/python` must stay the venv's).
+            Some(p) => {
+                std::path::absolute(&p).with_context(|| format!("runtime path {}", p.display()))?
+            }
             None => resolve(&adapter.program).with_context(|| {
                 format!(
                     "runtime `{}`: program `{}` not found in PATH",
