@@ -24,6 +24,9 @@ enum Command {
     Sbom(commands::sbom::Opts),
     Certify(commands::certify::Opts),
     Suites(commands::suites::Opts),
+    Keygen(commands::keys::KeygenOpts),
+    Sign(commands::keys::SignOpts),
+    Verify(commands::keys::VerifyOpts),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,9 @@ fn main() -> ExitCode {
         Command::Sbom(o) => o.run(),
         Command::Certify(o) => o.run(),
         Command::Suites(o) => o.run(),
+        Command::Keygen(o) => o.run(),
+        Command::Sign(o) => o.run(),
+        Command::Verify(o) => o.run(),
     };
     match result {
         Ok(code) => code,

@@ -4,3 +4,4 @@ pub mod conformance;
 pub mod human;
 pub mod sarif;
 pub mod sbom;
+pub mod sign;

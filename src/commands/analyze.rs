@@ -55,6 +55,11 @@ pub struct Opts {
     /// Print nothing on success; errors still go to stderr and set the exit status.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Sign the analysis of one module with this encrypted private key, so an admission
+    /// controller can trust an analysis made in CI; writes `<module>.sigstore.json` (beside
+    /// --output when given). Password from WASMCERT_PASSWORD or a prompt.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 /// Analyse every input; failures are returned beside the successes, never abort the rest.
@@ -126,6 +131,27 @@ impl Opts {
         };
         if !self.quiet || self.output.is_some() {
             emit(self.output.as_deref(), &text)?;
+        }
+        if let Some(key) = &self.sign_key {
+            let [a] = analyses.as_slice() else {
+                anyhow::bail!(
+                    "--sign-key signs the analysis of exactly one module ({} analysed)",
+                    analyses.len()
+                );
+            };
+            let out = match &self.output {
+                Some(o) => crate::commands::keys::bundle_path(o),
+                None => {
+                    let p = std::path::Path::new(&a.subject.path);
+                    let stem = p
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "stdin".into());
+                    PathBuf::from(format!("{stem}.sigstore.json"))
+                }
+            };
+            crate::commands::keys::sign_document(key, &serde_json::to_value(a)?, &out)?;
+            eprintln!("signed analysis: {}", out.display());
         }
         Ok(if errors.is_empty() {
             ExitCode::SUCCESS

@@ -78,6 +78,11 @@ pub struct Opts {
     /// Write the output to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Sign the report with this encrypted private key (`wasmcert keygen`); writes
+    /// `FILE.sigstore.json` beside --output, or `<runtime>.sigstore.json`. Password from
+    /// WASMCERT_PASSWORD or a prompt.
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 fn builtin_dir(rel: &str) -> PathBuf {
@@ -205,6 +210,14 @@ impl Opts {
             Format::Junit => junit(&report),
         };
         emit(self.output.as_deref(), &text)?;
+        if let Some(key) = &self.sign_key {
+            let out = match &self.output {
+                Some(o) => crate::commands::keys::bundle_path(o),
+                None => PathBuf::from(format!("{}.sigstore.json", report.runtime.name)),
+            };
+            crate::commands::keys::sign_document(key, &serde_json::to_value(&report)?, &out)?;
+            eprintln!("signed report: {}", out.display());
+        }
         Ok(if report.failures() == 0 {
             ExitCode::SUCCESS
         } else {

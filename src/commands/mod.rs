@@ -2,5 +2,6 @@
 
 pub mod analyze;
 pub mod certify;
+pub mod keys;
 pub mod sbom;
 pub mod suites;

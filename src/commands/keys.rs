@@ -1,0 +1,238 @@
+//! `wasmcert keygen`, `wasmcert sign` and `wasmcert verify`: offline signing of reports and
+//! analyses (in-toto Statement v1 in a DSSE envelope in a Sigstore bundle v0.3; docs/signing.md).
+
+use crate::output::emit;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use sha2::{Digest, Sha256};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use wasmcert_report::sign::{self, ANALYSIS_PREDICATE, Error, REPORT_PREDICATE, Subject};
+
+/// The password of a private key: `WASMCERT_PASSWORD`, else a prompt on the terminal (not
+/// echoed). Never written anywhere.
+pub fn password(confirm: bool) -> Result<String> {
+    if let Ok(p) = std::env::var("WASMCERT_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no password: set WASMCERT_PASSWORD or run on a terminal to be prompted");
+    }
+    let p = rpassword::prompt_password("Password for the private key: ")
+        .context("reading the password")?;
+    if confirm && rpassword::prompt_password("Again: ").context("reading the password")? != p {
+        bail!("the passwords differ");
+    }
+    Ok(p)
+}
+
+/// Generate an ECDSA P-256 key pair: NAME.key (cosign-compatible encrypted private key, mode
+/// 0600) and NAME.pub (PEM public key).
+#[derive(Args)]
+#[command(after_help = "Examples:
+  wasmcert keygen --output-key-prefix ci            # writes ci.key and ci.pub
+  WASMCERT_PASSWORD=... wasmcert keygen --output-key-prefix release
+
+Exit status:
+  0  keys written
+  2  usage error, existing files, or no password")]
+pub struct KeygenOpts {
+    /// Path prefix of the two files written (`PREFIX.key`, `PREFIX.pub`).
+    #[arg(long, value_name = "PREFIX", default_value = "wasmcert")]
+    pub output_key_prefix: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl KeygenOpts {
+    pub fn run(&self) -> Result<ExitCode> {
+        let key = with_ext(&self.output_key_prefix, "key");
+        let public = with_ext(&self.output_key_prefix, "pub");
+        for p in [&key, &public] {
+            if p.exists() && !self.force {
+                bail!("{} exists (use --force to overwrite)", p.display());
+            }
+        }
+        let pw = password(true)?;
+        let (private_pem, public_pem) = sign::keygen(pw.as_bytes())?;
+        write_private(&key, &private_pem)?;
+        std::fs::write(&public, public_pem)
+            .with_context(|| format!("writing {}", public.display()))?;
+        eprintln!(
+            "wrote {} (private, encrypted, mode 0600) and {}",
+            key.display(),
+            public.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn with_ext(prefix: &Path, ext: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(format!(".{ext}"));
+    PathBuf::from(s)
+}
+
+fn write_private(path: &Path, pem: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(pem.as_bytes())?;
+    Ok(())
+}
+
+/// Sign a JSON document with an encrypted private key and write `NAME.sigstore.json`.
+pub fn sign_document(key: &Path, document: &serde_json::Value, out: &Path) -> Result<()> {
+    let pem = std::fs::read(key).with_context(|| format!("reading key {}", key.display()))?;
+    let (subject, predicate_type) = subject_of(document)?;
+    let pw = password(false)?;
+    let bundle = sign::sign(&pem, pw.as_bytes(), &subject, predicate_type, document)?;
+    std::fs::write(out, bundle).with_context(|| format!("writing {}", out.display()))?;
+    Ok(())
+}
+
+/// A report's subject is the runtime binary; an analysis's the module.
+fn subject_of(doc: &serde_json::Value) -> Result<(Subject, &'static str)> {
+    if doc.get("runtime").is_some() && doc.get("cases").is_some() {
+        let r = &doc["runtime"];
+        Ok((
+            Subject {
+                name: r["name"].as_str().unwrap_or("runtime").into(),
+                sha256: r["binary_sha256"].as_str().unwrap_or("").into(),
+            },
+            REPORT_PREDICATE,
+        ))
+    } else if doc.get("subject").is_some() && doc.get("units").is_some() {
+        let s = &doc["subject"];
+        Ok((
+            Subject {
+                name: s["path"].as_str().unwrap_or("module").into(),
+                sha256: s["sha256"].as_str().unwrap_or("").into(),
+            },
+            ANALYSIS_PREDICATE,
+        ))
+    } else {
+        bail!("not a wasmcert report or analysis (no runtime/cases or subject/units)")
+    }
+}
+
+/// The bundle path for a document path: `report.json` → `report.sigstore.json`.
+pub fn bundle_path(doc: &Path) -> PathBuf {
+    let stem = doc
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wasmcert".into());
+    doc.with_file_name(format!("{stem}.sigstore.json"))
+}
+
+/// Sign a conformance report (`certify --format json`) or an analysis (`analyze --format json`).
+#[derive(Args)]
+#[command(after_help = "Examples:
+  wasmcert certify --format json -o report.json && wasmcert sign --key ci.key report.json
+  wasmcert sign --key ci.key --output custom.sigstore.json analysis.json
+
+Writes NAME.sigstore.json: a Sigstore bundle v0.3 with a DSSE envelope whose payload is an
+in-toto Statement v1 (subject: the runtime binary for a report, the module for an analysis).
+
+Exit status:
+  0  bundle written
+  2  unreadable input, wrong password, or not a wasmcert document")]
+pub struct SignOpts {
+    /// Encrypted private key from `wasmcert keygen` (or cosign).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// The report or analysis JSON.
+    #[arg(value_name = "FILE")]
+    pub document: PathBuf,
+    /// Bundle path; default: FILE with `.sigstore.json`.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl SignOpts {
+    pub fn run(&self) -> Result<ExitCode> {
+        let text = std::fs::read(&self.document)
+            .with_context(|| format!("reading {}", self.document.display()))?;
+        let doc: serde_json::Value = serde_json::from_slice(&text)
+            .with_context(|| format!("{}: not JSON", self.document.display()))?;
+        let out = self
+            .output
+            .clone()
+            .unwrap_or_else(|| bundle_path(&self.document));
+        sign_document(&self.key, &doc, &out)?;
+        eprintln!("wrote {}", out.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Verify a bundle offline with a public key.
+#[derive(Args)]
+#[command(after_help = "Examples:
+  wasmcert verify --key ci.pub report.sigstore.json
+  wasmcert verify --key ci.pub --artifact app.wasm analysis.sigstore.json
+
+Checks the ECDSA signature over the DSSE PAE, the key hint, the statement type, the predicate
+type and schema version, and with --artifact that the file's sha256 is a subject.
+
+Exit status:
+  0  valid
+  1  invalid (the reason is printed)
+  2  usage or input error (unreadable files, not a public key, not JSON)")]
+pub struct VerifyOpts {
+    /// PEM public key.
+    #[arg(long, value_name = "PUB")]
+    pub key: PathBuf,
+    /// The bundle (`*.sigstore.json`).
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// A file whose sha256 must be a subject (the module for an analysis, the runtime binary
+    /// for a report).
+    #[arg(long, value_name = "FILE")]
+    pub artifact: Option<PathBuf>,
+}
+
+impl VerifyOpts {
+    pub fn run(&self) -> Result<ExitCode> {
+        let public = std::fs::read(&self.key)
+            .with_context(|| format!("reading key {}", self.key.display()))?;
+        let bundle = std::fs::read(&self.bundle)
+            .with_context(|| format!("reading {}", self.bundle.display()))?;
+        let digest = match &self.artifact {
+            Some(a) => Some(hex::encode(Sha256::digest(
+                std::fs::read(a).with_context(|| format!("reading {}", a.display()))?,
+            ))),
+            None => None,
+        };
+        match sign::verify(&bundle, &public, digest.as_deref()) {
+            Ok(v) => {
+                let mut out = format!(
+                    "{}: valid\n  key       {}\n  predicate {}\n",
+                    self.bundle.display(),
+                    v.key_hint,
+                    v.predicate_type
+                );
+                for s in &v.subjects {
+                    out.push_str(&format!("  subject   {} sha256:{}\n", s.name, s.sha256));
+                }
+                if let Some(d) = digest {
+                    out.push_str(&format!("  artifact  sha256:{d} is a subject\n"));
+                }
+                emit(None, &out)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(Error::Invalid(why)) => {
+                eprintln!("{}: INVALID: {why}", self.bundle.display());
+                Ok(ExitCode::from(1))
+            }
+            Err(Error::Input(why)) => bail!("{}: {why}", self.bundle.display()),
+        }
+    }
+}
