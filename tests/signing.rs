@@ -253,3 +253,128 @@ fn openssl_verifies_the_signature_over_the_pae() {
         "openssl accepted a tampered PAE"
     );
 }
+
+/// The independent verifiers installed by `scripts/install-verifiers.sh`: securesystemslib's
+/// DSSE verification (PyPI) and `@sigstore/verify` over the whole bundle (npm), offline with
+/// the public key. Both must accept our bundle and reject tampers, a swapped key and a wrong
+/// subject.
+#[test]
+fn independent_verifiers_accept_our_bundles_and_reject_tampers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let installed = root.join(".ci/tools/verifiers-venv/bin/python").exists()
+        && root
+            .join(".ci/tools/node/node_modules/@sigstore/verify")
+            .exists();
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "verifiers missing in CI: run scripts/install-verifiers.sh"
+        );
+        eprintln!("skipping: scripts/install-verifiers.sh not run");
+        return;
+    }
+    let dir = setup();
+    let d = dir.path();
+    let o = wasmcert(
+        d,
+        &[
+            "analyze",
+            "--format",
+            "json",
+            "--output",
+            "app.json",
+            "--sign-key",
+            "ci.key",
+            "app.wasm",
+        ],
+    );
+    assert!(o.status.success());
+    assert!(
+        wasmcert(d, &["keygen", "--output-key-prefix", "other"])
+            .status
+            .success()
+    );
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            std::fs::read(d.join("app.wasm")).unwrap(),
+        ))
+    };
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("app.sigstore.json")).unwrap()).unwrap();
+    let mut payload = B64
+        .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let mid = payload.len() / 2;
+    payload[mid] ^= 1;
+    let mut tampered = bundle.clone();
+    tampered["dsseEnvelope"]["payload"] = B64.encode(&payload).into();
+    std::fs::write(d.join("tampered.json"), tampered.to_string()).unwrap();
+    let mut sig = B64
+        .decode(
+            bundle["dsseEnvelope"]["signatures"][0]["sig"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    sig[10] ^= 1;
+    let mut badsig = bundle.clone();
+    badsig["dsseEnvelope"]["signatures"][0]["sig"] = B64.encode(&sig).into();
+    std::fs::write(d.join("badsig.json"), badsig.to_string()).unwrap();
+    for script in [
+        "scripts/verify-bundle-securesystemslib.py",
+        "scripts/verify-bundle-sigstore.mjs",
+    ] {
+        let run = |bundle: &str, key: &str, subject: &str| {
+            let prog = if script.ends_with(".py") {
+                "python3"
+            } else {
+                "node"
+            };
+            Command::new(prog)
+                .current_dir(d)
+                .arg(root.join(script))
+                .args([bundle, key, subject])
+                .output()
+                .unwrap()
+        };
+        let ok = run("app.sigstore.json", "ci.pub", &digest);
+        assert!(
+            ok.status.success(),
+            "{script} rejected a valid bundle: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        for (bundle, key, subject, what) in [
+            (
+                "tampered.json",
+                "ci.pub",
+                digest.as_str(),
+                "a tampered payload",
+            ),
+            (
+                "badsig.json",
+                "ci.pub",
+                digest.as_str(),
+                "a tampered signature",
+            ),
+            (
+                "app.sigstore.json",
+                "other.pub",
+                digest.as_str(),
+                "another key",
+            ),
+            (
+                "app.sigstore.json",
+                "ci.pub",
+                &"0".repeat(64),
+                "a wrong subject",
+            ),
+        ] {
+            assert_eq!(
+                run(bundle, key, subject).status.code(),
+                Some(1),
+                "{script} accepted {what}"
+            );
+        }
+    }
+}

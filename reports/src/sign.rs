@@ -73,9 +73,62 @@ pub struct Subject {
     pub sha256: String,
 }
 
-/// Sign `predicate` (a report or an analysis) about `subject` with an encrypted private key.
-/// Returns the bundle as pretty JSON. The statement bytes are canonical for our input (serde
-/// with sorted predicate maps), so the same inputs sign the same payload.
+/// A decrypted signing key. Decrypting (scrypt, by design slow) happens once per process.
+pub struct Signer {
+    signer: sigstore::crypto::SigStoreSigner,
+    public_der: Vec<u8>,
+}
+
+impl Signer {
+    /// Decrypt an `ENCRYPTED SIGSTORE PRIVATE KEY` PEM.
+    pub fn load(private_pem: &[u8], password: &[u8]) -> Result<Signer, Error> {
+        let kp = SigStoreKeyPair::from_encrypted_pem(private_pem, password).map_err(|e| {
+            Error::Input(format!(
+                "cannot decrypt the private key (wrong password?): {e}"
+            ))
+        })?;
+        Ok(Signer {
+            signer: kp.to_sigstore_signer(&SCHEME).map_err(input)?,
+            public_der: kp.public_key_to_der().map_err(input)?,
+        })
+    }
+
+    /// Sign `predicate` (a report or an analysis) about `subject`; returns the bundle JSON.
+    /// The statement bytes are deterministic for a deterministic predicate (serde, sorted maps).
+    pub fn sign(
+        &self,
+        subject: &Subject,
+        predicate_type: &str,
+        predicate: &Value,
+    ) -> Result<String, Error> {
+        let statement = json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [{ "name": subject.name, "digest": { "sha256": subject.sha256 } }],
+            "predicateType": predicate_type,
+            "predicate": predicate,
+        });
+        let payload = serde_json::to_vec(&statement).map_err(input)?;
+        let sig = self
+            .signer
+            .sign(&pae(PAYLOAD_TYPE, &payload))
+            .map_err(input)?;
+        let bundle = json!({
+            "mediaType": BUNDLE_MEDIA_TYPE,
+            "verificationMaterial": {
+                "publicKey": { "hint": key_hint(&self.public_der) },
+                "tlogEntries": [],
+            },
+            "dsseEnvelope": {
+                "payload": B64.encode(&payload),
+                "payloadType": PAYLOAD_TYPE,
+                "signatures": [{ "sig": B64.encode(&sig), "keyid": "" }],
+            },
+        });
+        Ok(serde_json::to_string_pretty(&bundle).map_err(input)? + "\n")
+    }
+}
+
+/// Decrypt the key and sign in one call (see [`Signer`]).
 pub fn sign(
     private_pem: &[u8],
     password: &[u8],
@@ -83,34 +136,7 @@ pub fn sign(
     predicate_type: &str,
     predicate: &Value,
 ) -> Result<String, Error> {
-    let kp = SigStoreKeyPair::from_encrypted_pem(private_pem, password).map_err(|e| {
-        Error::Input(format!(
-            "cannot decrypt the private key (wrong password?): {e}"
-        ))
-    })?;
-    let signer = kp.to_sigstore_signer(&SCHEME).map_err(input)?;
-    let statement = json!({
-        "_type": STATEMENT_TYPE,
-        "subject": [{ "name": subject.name, "digest": { "sha256": subject.sha256 } }],
-        "predicateType": predicate_type,
-        "predicate": predicate,
-    });
-    let payload = serde_json::to_vec(&statement).map_err(input)?;
-    let sig = signer.sign(&pae(PAYLOAD_TYPE, &payload)).map_err(input)?;
-    let der = kp.public_key_to_der().map_err(input)?;
-    let bundle = json!({
-        "mediaType": BUNDLE_MEDIA_TYPE,
-        "verificationMaterial": {
-            "publicKey": { "hint": key_hint(&der) },
-            "tlogEntries": [],
-        },
-        "dsseEnvelope": {
-            "payload": B64.encode(&payload),
-            "payloadType": PAYLOAD_TYPE,
-            "signatures": [{ "sig": B64.encode(&sig), "keyid": "" }],
-        },
-    });
-    Ok(serde_json::to_string_pretty(&bundle).map_err(input)? + "\n")
+    Signer::load(private_pem, password)?.sign(subject, predicate_type, predicate)
 }
 
 /// What a successful verification established.
