@@ -73,6 +73,53 @@ pub struct Subject {
     pub sha256: String,
 }
 
+#[derive(serde::Serialize)]
+struct StatementOut<'a> {
+    #[serde(rename = "_type")]
+    type_: &'a str,
+    subject: [SubjectOut<'a>; 1],
+    #[serde(rename = "predicateType")]
+    predicate_type: &'a str,
+    predicate: &'a Value,
+}
+
+#[derive(serde::Serialize)]
+struct SubjectOut<'a> {
+    name: &'a str,
+    digest: DigestOut<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct DigestOut<'a> {
+    sha256: &'a str,
+}
+
+/// The parts of a statement verification reads; the predicate body is skipped, not built.
+#[derive(serde::Deserialize)]
+struct StatementIn {
+    #[serde(rename = "_type", default)]
+    type_: String,
+    #[serde(default)]
+    subject: Vec<SubjectIn>,
+    #[serde(rename = "predicateType", default)]
+    predicate_type: String,
+    #[serde(default)]
+    predicate: PredicateIn,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct SubjectIn {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    digest: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PredicateIn {
+    schema_version: Option<u64>,
+}
+
 /// A decrypted signing key. Decrypting (scrypt, by design slow) happens once per process.
 pub struct Signer {
     signer: sigstore::crypto::SigStoreSigner,
@@ -101,12 +148,18 @@ impl Signer {
         predicate_type: &str,
         predicate: &Value,
     ) -> Result<String, Error> {
-        let statement = json!({
-            "_type": STATEMENT_TYPE,
-            "subject": [{ "name": subject.name, "digest": { "sha256": subject.sha256 } }],
-            "predicateType": predicate_type,
-            "predicate": predicate,
-        });
+        // Serialised from borrowed parts: no copy of a (possibly megabyte) predicate.
+        let statement = StatementOut {
+            type_: STATEMENT_TYPE,
+            subject: [SubjectOut {
+                name: &subject.name,
+                digest: DigestOut {
+                    sha256: &subject.sha256,
+                },
+            }],
+            predicate_type,
+            predicate,
+        };
         let payload = serde_json::to_vec(&statement).map_err(input)?;
         let sig = self
             .signer
@@ -124,7 +177,9 @@ impl Signer {
                 "signatures": [{ "sig": B64.encode(&sig), "keyid": "" }],
             },
         });
-        Ok(serde_json::to_string_pretty(&bundle).map_err(input)? + "\n")
+        Ok(serde_json::to_string(&bundle).map_err(input)?
+            + "
+")
     }
 }
 
@@ -145,7 +200,6 @@ pub struct Verified {
     pub key_hint: String,
     pub predicate_type: String,
     pub subjects: Vec<Subject>,
-    pub statement: Value,
 }
 
 /// Verify a bundle with a public key (PEM). `artifact_sha256`, when given, must be a subject.
@@ -198,40 +252,37 @@ pub fn verify(
     if !ok {
         return Err(invalid("no signature verifies with the given key".into()));
     }
-    let statement: Value = serde_json::from_slice(&payload)
-        .map_err(|e| invalid(format!("the signed payload is not JSON: {e}")))?;
-    if statement["_type"] != STATEMENT_TYPE {
+    let statement: StatementIn = serde_json::from_slice(&payload).map_err(|e| {
+        invalid(format!(
+            "the signed payload is not an in-toto statement: {e}"
+        ))
+    })?;
+    if statement.type_ != STATEMENT_TYPE {
         return Err(invalid(format!(
-            "statement _type is {}, expected {STATEMENT_TYPE}",
-            statement["_type"]
+            "statement _type is {:?}, expected {STATEMENT_TYPE}",
+            statement.type_
         )));
     }
-    let predicate_type = statement["predicateType"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let predicate_type = statement.predicate_type.clone();
     let expected_version = match predicate_type.as_str() {
         REPORT_PREDICATE => crate::conformance::REPORT_SCHEMA_VERSION as u64,
         ANALYSIS_PREDICATE => wasmcert_analyzer::SCHEMA_VERSION as u64,
         other => return Err(invalid(format!("unknown predicateType {other:?}"))),
     };
-    if statement["predicate"]["schema_version"].as_u64() != Some(expected_version) {
+    if statement.predicate.schema_version != Some(expected_version) {
         return Err(invalid(format!(
-            "predicate schema_version is {}, this wasmcert reads {expected_version}",
-            statement["predicate"]["schema_version"]
+            "predicate schema_version is {:?}, this wasmcert reads {expected_version}",
+            statement.predicate.schema_version
         )));
     }
-    let subjects: Vec<Subject> = statement["subject"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| Subject {
-                    name: s["name"].as_str().unwrap_or("").to_string(),
-                    sha256: s["digest"]["sha256"].as_str().unwrap_or("").to_string(),
-                })
-                .collect()
+    let subjects: Vec<Subject> = statement
+        .subject
+        .into_iter()
+        .map(|s| Subject {
+            name: s.name,
+            sha256: s.digest.get("sha256").cloned().unwrap_or_default(),
         })
-        .unwrap_or_default();
+        .collect();
     if subjects.is_empty() {
         return Err(invalid("the statement has no subject".into()));
     }
@@ -246,7 +297,6 @@ pub fn verify(
         key_hint: hint,
         predicate_type,
         subjects,
-        statement,
     })
 }
 
