@@ -259,65 +259,22 @@ fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
             describe(&raw.end)
         ));
     }
-    if let Some(s) = &e.stdout
-        && stdout != *s
-    {
-        return Err(format!(
-            "stdout was {:?}, expected {:?}",
-            clip(&stdout),
-            clip(s)
-        ));
-    }
-    if let Some(s) = &e.stdout_prefix
-        && !stdout.starts_with(s.as_str())
-    {
-        return Err(format!(
-            "stdout {:?} does not start with {:?}",
-            clip(&stdout),
-            clip(s)
-        ));
-    }
-    for s in &e.stdout_contains {
-        if !stdout.contains(s.as_str()) {
-            return Err(format!(
-                "stdout {:?} does not contain {:?}",
-                clip(&stdout),
-                s
-            ));
-        }
-    }
-    for s in &e.stdout_not_contains {
-        if stdout.contains(s.as_str()) {
-            return Err(format!("stdout contains {s:?}"));
-        }
-    }
-    if let Some(s) = &e.stderr
-        && stderr != *s
-    {
-        return Err(format!(
-            "stderr was {:?}, expected {:?}",
-            clip(&stderr),
-            clip(s)
-        ));
-    }
-    if let Some(s) = &e.stderr_prefix
-        && !stderr.starts_with(s.as_str())
-    {
-        return Err(format!(
-            "stderr {:?} does not start with {:?}",
-            clip(&stderr),
-            clip(s)
-        ));
-    }
-    for s in &e.stderr_contains {
-        if !stderr.contains(s.as_str()) {
-            return Err(format!(
-                "stderr {:?} does not contain {:?}",
-                clip(&stderr),
-                s
-            ));
-        }
-    }
+    check_stream(
+        "stdout",
+        &stdout,
+        e.stdout.as_deref(),
+        e.stdout_prefix.as_deref(),
+        &e.stdout_contains,
+        &e.stdout_not_contains,
+    )?;
+    check_stream(
+        "stderr",
+        &stderr,
+        e.stderr.as_deref(),
+        e.stderr_prefix.as_deref(),
+        &e.stderr_contains,
+        &[],
+    )?;
     for f in &e.files_present {
         if std::fs::symlink_metadata(work.path().join(f)).is_err() {
             return Err(format!("{f} should exist"));
@@ -341,6 +298,42 @@ fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
             }
             Err(_) => return Err(format!("{} cannot be read", f.path)),
         }
+    }
+    Ok(())
+}
+
+/// The output expectations of one stream: exact text, prefix, substrings present and absent.
+fn check_stream(
+    name: &str,
+    text: &str,
+    exact: Option<&str>,
+    prefix: Option<&str>,
+    contains: &[String],
+    not_contains: &[String],
+) -> Result<(), String> {
+    if let Some(s) = exact
+        && text != s
+    {
+        return Err(format!(
+            "{name} was {:?}, expected {:?}",
+            clip(text),
+            clip(s)
+        ));
+    }
+    if let Some(s) = prefix
+        && !text.starts_with(s)
+    {
+        return Err(format!(
+            "{name} {:?} does not start with {:?}",
+            clip(text),
+            clip(s)
+        ));
+    }
+    if let Some(s) = contains.iter().find(|s| !text.contains(s.as_str())) {
+        return Err(format!("{name} {:?} does not contain {s:?}", clip(text)));
+    }
+    if let Some(s) = not_contains.iter().find(|s| text.contains(s.as_str())) {
+        return Err(format!("{name} contains {s:?}"));
     }
     Ok(())
 }
