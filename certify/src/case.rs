@@ -107,6 +107,10 @@ pub struct FileSpec {
     pub path: String,
     #[serde(default)]
     pub content: String,
+    /// Copy this host file byte for byte instead of writing `content` (WASI testsuite fixtures,
+    /// which may be binary). Not settable from case.toml.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -424,10 +428,10 @@ fn copy_fixture(src: &Path, rel: &str, setup: &mut Setup) -> Result<()> {
             } else if ft.is_dir() {
                 stack.push((e.path(), r, depth + 1));
             } else {
-                let content = String::from_utf8_lossy(&std::fs::read(e.path())?).into_owned();
                 setup.files.push(FileSpec {
                     path: format!("sandbox/{r}"),
-                    content,
+                    content: String::new(),
+                    source: Some(e.path()),
                 });
             }
         }

@@ -501,8 +501,10 @@ pub fn supervise(
     };
     // Grandchildren (a launcher's runtime, a shell's jobs) go with the group.
     kill_group(pid);
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
+    // A process that left the group (setsid) may still hold the pipes open: give the readers
+    // a moment, then keep what they have and move on rather than block.
+    let stdout = out.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
+    let stderr = err.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
     Ok((end, stdout, stderr))
 }
 
@@ -518,22 +520,25 @@ fn summary(stderr: &str) -> String {
     lines[start..].join(" | ")
 }
 
-fn reader<R: Read + Send + 'static>(r: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+fn reader<R: Read + Send + 'static>(r: Option<R>) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut kept = Vec::new();
-        let Some(mut r) = r else { return kept };
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = OUTPUT_CAP.saturating_sub(kept.len());
-                    kept.extend_from_slice(&buf[..n.min(room)]);
+        if let Some(mut r) = r {
+            let mut buf = [0u8; 16 * 1024];
+            loop {
+                match r.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let room = OUTPUT_CAP.saturating_sub(kept.len());
+                        kept.extend_from_slice(&buf[..n.min(room)]);
+                    }
                 }
             }
         }
-        kept
-    })
+        let _ = tx.send(kept);
+    });
+    rx
 }
 
 fn kill_group(pgid: i32) {

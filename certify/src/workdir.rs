@@ -128,7 +128,13 @@ impl WorkDir {
             if let Some(parent) = p.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            std::fs::write(&p, f.content.replace("{secret}", &self.secret))?;
+            match &f.source {
+                Some(src) => {
+                    std::fs::copy(src, &p)
+                        .with_context(|| format!("copying fixture {}", src.display()))?;
+                }
+                None => std::fs::write(&p, f.content.replace("{secret}", &self.secret))?,
+            }
         }
         for l in &spec.setup.symlinks {
             let p = self.inside(&l.path)?;

@@ -213,3 +213,14 @@ fn a_relative_runtime_path_works() {
     let (r, _) = certify_with(rt, "[expect]\nexit_code = 0\n");
     assert_eq!(outcome(&r), &Outcome::Pass, "{r:?}");
 }
+
+#[test]
+fn a_child_that_leaves_the_group_does_not_block_the_runner() {
+    // setsid puts the sleeper in its own session (out of our group) still holding stdout.
+    let (r, took) = certify(
+        "setsid sleep 30 & echo started",
+        "[expect]\nexit_code = 0\n",
+    );
+    assert_eq!(outcome(&r), &Outcome::Pass, "{r:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
