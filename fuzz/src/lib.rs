@@ -132,6 +132,49 @@ fn independent_walk(wasm: &[u8]) -> (Vec<String>, Vec<String>, usize) {
     (imports, exports, memories)
 }
 
+/// The committed test key and signed fixture bundle (reports/tests/).
+pub const TEST_PUB: &str = include_str!("../../reports/tests/keys/test.pub");
+pub const TEST_BUNDLE: &str = include_str!("../../reports/tests/data/hello.sigstore.json");
+
+/// What a signature covers: payload type, payload bytes, signature bytes.
+fn signed_parts(bundle: &[u8]) -> Option<(String, Vec<u8>, Vec<String>)> {
+    use base64::Engine;
+    let v: serde_json::Value = serde_json::from_slice(bundle).ok()?;
+    let env = &v["dsseEnvelope"];
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(env["payload"].as_str()?)
+        .ok()?;
+    let sigs = env["signatures"]
+        .as_array()?
+        .iter()
+        .filter_map(|s| s["sig"].as_str().map(str::to_owned))
+        .collect();
+    Some((env["payloadType"].as_str()?.to_owned(), payload, sigs))
+}
+
+/// Oracle for bundles: verification never panics, and a bundle derived from the committed one
+/// verifies only if what the signature covers (type, payload, signature) is unchanged: edits of
+/// unsigned fields (whitespace, keyid) may pass, anything else must not.
+pub fn check_bundle(data: &[u8]) {
+    if wasmcert_report::sign::verify(data, TEST_PUB.as_bytes(), None).is_ok() {
+        let original = signed_parts(TEST_BUNDLE.as_bytes()).expect("the fixture parses");
+        let got = signed_parts(data).expect("a verified bundle parses");
+        assert_eq!(got.0, original.0, "verified with another payload type");
+        assert_eq!(got.1, original.1, "verified with another payload");
+    }
+}
+
+/// Generator for bundles: the committed bundle with a few bytes overwritten.
+pub fn mutate_bundle(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<u8>> {
+    let mut b = TEST_BUNDLE.as_bytes().to_vec();
+    let n = u.int_in_range(1..=4)?;
+    for _ in 0..n {
+        let i = u.choose_index(b.len())?;
+        b[i] = u.arbitrary()?;
+    }
+    Ok(b)
+}
+
 /// Deterministic pseudo-random bytes for the stable smoke tests (xorshift64*).
 pub fn seeded_bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -192,6 +235,32 @@ mod tests {
             check_bytes(&m);
             check_bytes(&m[..(i as usize) % m.len()]);
         }
+    }
+
+    #[test]
+    fn smoke_bundle_verify() {
+        // The unmutated fixture verifies (the oracle's reference is real)...
+        assert!(
+            wasmcert_report::sign::verify(TEST_BUNDLE.as_bytes(), TEST_PUB.as_bytes(), None)
+                .is_ok()
+        );
+        // ...and neither random bytes nor byte-mutated bundles verify with changed content.
+        let mut rejected = 0;
+        for i in 0..iters(300) {
+            check_bundle(&seeded_bytes(i, 200));
+            let raw = seeded_bytes(i + 77, 64);
+            let mut u = Unstructured::new(&raw);
+            if let Ok(b) = mutate_bundle(&mut u) {
+                check_bundle(&b);
+                if wasmcert_report::sign::verify(&b, TEST_PUB.as_bytes(), None).is_err() {
+                    rejected += 1;
+                }
+            }
+        }
+        assert!(
+            rejected * 2 > iters(300),
+            "only {rejected} mutated bundles rejected"
+        );
     }
 
     #[test]
