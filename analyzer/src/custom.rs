@@ -67,11 +67,12 @@ pub fn parse_signature(data: &[u8], offset: usize) -> Result<SignatureData, Stri
             let key_id = g.read_bytes(key_len).map_err(err)?;
             let algorithm = g.read_u8().map_err(err)?;
             let length = g.read_var_u32().map_err(err)?;
-            g.read_bytes(length as usize).map_err(err)?;
+            let bytes = g.read_bytes(length as usize).map_err(err)?;
             signatures.push(SignatureEntry {
                 key_id: hex::encode(key_id),
                 algorithm,
                 length,
+                signature: hex::encode(bytes),
             });
         }
         sets.push(SignedHashSet { hashes, signatures });

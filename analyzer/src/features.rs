@@ -195,3 +195,58 @@ pub fn const_expr_features(
         }
     }
 }
+
+/// Every feature name the analyzer can report, sorted: the operator proposals above plus the
+/// ones learned from declarations (types, memories, sections). Policies check their feature
+/// lists against it so a typo is an error, not a rule that never fires.
+pub const ALL: &[&str] = &[
+    "bulk-memory",
+    "component-model",
+    "component-model-async",
+    "custom-descriptors",
+    "custom-page-sizes",
+    "exceptions",
+    "extended-const",
+    "function-references",
+    "gc",
+    "legacy-exceptions",
+    "memory-control",
+    "memory64",
+    "multi-memory",
+    "multi-value",
+    "mutable-global",
+    "reference-types",
+    "relaxed-simd",
+    "saturating-float-to-int",
+    "shared-everything-threads",
+    "sign-extension",
+    "simd",
+    "stack-switching",
+    "tail-call",
+    "threads",
+    "wide-arithmetic",
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn vocabulary_is_sorted_and_covers_every_emitted_name() {
+        assert!(super::ALL.windows(2).all(|w| w[0] < w[1]));
+        for n in super::NAMES.iter().flatten() {
+            assert!(super::ALL.contains(n), "{n} missing from ALL");
+        }
+        // Names inserted from declarations, found in the sources so a new one cannot be missed.
+        let sources = [include_str!("analyze.rs"), include_str!("features.rs")];
+        let mut seen = 0;
+        for src in sources {
+            for marker in ["features.insert(\"", "out.insert(\""] {
+                for part in src.split(marker).skip(1) {
+                    let name = &part[..part.find('"').unwrap()];
+                    assert!(super::ALL.contains(&name), "{name} missing from ALL");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20, "the source scan found only {seen} insertions");
+    }
+}

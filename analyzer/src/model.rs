@@ -304,6 +304,10 @@ pub struct SignatureEntry {
     pub key_id: String,
     pub algorithm: u8,
     pub length: u32,
+    /// Hex of the signature bytes (Ed25519 for algorithm 1), so a policy can verify it with a
+    /// public key without the module bytes.
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// wasmCloud claims: a JWT in a `jwt` or `wasmcloud_jwt` custom section (not verified here).

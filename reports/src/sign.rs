@@ -200,6 +200,17 @@ pub struct Verified {
     pub key_hint: String,
     pub predicate_type: String,
     pub subjects: Vec<Subject>,
+    /// The signed in-toto statement (JSON bytes): read the predicate from here, never from an
+    /// unverified copy.
+    pub payload: Vec<u8>,
+}
+
+/// Check that `public_pem` is an ECDSA P-256 public key this module verifies with; returns
+/// its hint (base64 SHA-256 of the DER), as bundles name keys.
+pub fn public_key_hint(public_pem: &[u8]) -> Result<String, Error> {
+    CosignVerificationKey::from_pem(public_pem, &SCHEME)
+        .map_err(|e| Error::Input(format!("not an ECDSA P-256 public key PEM: {e}")))?;
+    Ok(key_hint(&pem_der(public_pem)?))
 }
 
 /// Verify a bundle with a public key (PEM). `artifact_sha256`, when given, must be a subject.
@@ -297,6 +308,7 @@ pub fn verify(
         key_hint: hint,
         predicate_type,
         subjects,
+        payload,
     })
 }
 

@@ -1,0 +1,885 @@
+//! Native policies: the TOML format (`version = 1`), parsed strictly with spans so every error
+//! and every finding names its line and column, then compiled once (globs, ranges, keys) into a
+//! [`NativePolicy`] that evaluates an Analysis without allocating much more than its findings.
+//!
+//! The format is documented in `docs/policy/format.md` and `policies/template.toml`.
+
+use crate::keys::{self, PublicKey};
+use crate::location::{Error, LineIndex, Location};
+use crate::pattern::{Glob, ImportPattern, Range};
+use crate::rules::Level;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The only format version this wasmcert reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+// ---------------------------------------------------------------------------------------------
+// The raw document, as written. `Spanned` keeps the byte range of every value a finding can
+// point at; `deny_unknown_fields` turns a typo into an error at its line and column.
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPolicy {
+    pub version: Spanned<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub rules: RawRules,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<Spanned<RawException>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRules {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability_denied: Option<Spanned<CapabilityList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capability_not_allowed: Option<Spanned<CapabilityList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependency_banned: Option<Spanned<DependencyBans>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_denied: Option<Spanned<FeatureList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_denied: Option<Spanned<ImportList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_not_allowed: Option<Spanned<ImportList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_not_allowed: Option<Spanned<KindList>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<Spanned<MemoryLimit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_maximum_required: Option<Spanned<LevelOnly>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module_size: Option<Spanned<SizeLimit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer_banned: Option<Spanned<ProducerBans>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producers_required: Option<Spanned<LevelOnly>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_certification_required: Option<Spanned<Certification>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbom_required: Option<Spanned<LevelOnly>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_required: Option<Spanned<SignatureRule>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_limit: Option<Spanned<TableLimit>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LevelOnly {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CapabilityList {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    pub capabilities: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImportList {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    pub imports: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FeatureList {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    pub features: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KindList {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    /// The kinds admitted.
+    pub kinds: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MemoryLimit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    /// In 64 KiB pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pages: Option<Spanned<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TableLimit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    pub max_elements: Spanned<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SizeLimit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    pub max_bytes: Spanned<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SignatureRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    /// Public keys, paths relative to the policy file.
+    pub keys: Spanned<Vec<Spanned<String>>>,
+    /// `embedded` (wasmsign2 signature section) and/or `attestation` (signed analysis bundle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProducerBans {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    pub producers: Vec<Spanned<ProducerBan>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProducerBan {
+    /// Tool name glob (`rustc`, `clang`, `wasm-bindgen`, `Go`, ...).
+    pub name: Spanned<String>,
+    /// Version range; absent: every version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Spanned<String>>,
+    /// `language`, `processed-by` or `sdk`; absent: any field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<Spanned<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DependencyBans {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    pub dependencies: Vec<Spanned<DependencyBan>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DependencyBan {
+    /// Package name glob.
+    pub name: Spanned<String>,
+    /// Version range; absent: every version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Spanned<String>>,
+    /// Why (an advisory id, say); printed with the finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Certification {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Spanned<Level>>,
+    /// Public keys whose signature on a report is trusted, relative to the policy file.
+    pub keys: Spanned<Vec<Spanned<String>>>,
+    /// Signed report bundles, relative to the policy file (more come from `--runtime-report`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<Spanned<String>>,
+    /// Glob over the certified runtime's name; absent: any runtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<Spanned<String>>,
+    /// Categories that must be in the report with no forbidden outcome; default `["sandbox"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Outcomes that disqualify a report; default `["escaped"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A report older than this (by its `started_at`) does not count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<Spanned<u64>>,
+    /// The report must be made with exactly this suite (`suite.digest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite_digest: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawException {
+    /// Subject sha256, `sha256:HEX` or `HEX`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Spanned<String>>,
+    /// Glob over the subject path as given (also tried against the file name alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Spanned<String>>,
+    /// Rule ids the exception covers; absent: every rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Spanned<Vec<Spanned<String>>>>,
+    pub reason: Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Spanned<toml::value::Datetime>>,
+}
+
+/// Parse the text of a policy (no compilation: for round-trip tests and the fuzzer).
+pub fn parse_raw(text: &str, file: &str) -> Result<RawPolicy, Error> {
+    let idx = LineIndex::new(text);
+    toml::from_str::<RawPolicy>(text).map_err(|e| Error {
+        file: file.to_string(),
+        at: e.span().map(|s| idx.line_col(text, s.start)),
+        message: e.message().trim().to_string(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compiled policy.
+
+/// A compiled native policy: patterns built, keys loaded, reports verified.
+#[derive(Debug)]
+pub struct NativePolicy {
+    pub file: String,
+    pub name: Option<String>,
+    pub(crate) rules: Vec<Compiled>,
+    pub(crate) exceptions: Vec<Exception>,
+    /// Reports named by the policy, read at load (verified with the rule's keys when the
+    /// evaluation is prepared).
+    pub(crate) policy_reports: Vec<crate::Bundle>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub id: &'static str,
+    pub level: Level,
+    /// Where the rule's table starts.
+    pub at: Location,
+    pub check: Check,
+}
+
+/// A pattern with the place it was written.
+#[derive(Debug)]
+pub(crate) struct At<T> {
+    pub value: T,
+    pub at: Location,
+}
+
+#[derive(Debug)]
+pub(crate) enum Check {
+    CapabilityDenied(Vec<At<Glob>>),
+    CapabilityNotAllowed(Vec<At<Glob>>, Location),
+    DependencyBanned(Vec<At<Ban>>),
+    FeatureDenied(Vec<At<String>>),
+    ImportDenied(Vec<At<ImportPattern>>),
+    ImportNotAllowed(Vec<At<ImportPattern>>, Location),
+    KindNotAllowed(Vec<String>, Location),
+    MemoryLimit { max_bytes: u64, at: Location },
+    MemoryMaximumRequired,
+    ModuleSize { max_bytes: u64, at: Location },
+    ProducerBanned(Vec<At<ProducerMatch>>),
+    ProducersRequired,
+    RuntimeCertification(Box<CertificationCheck>),
+    SbomRequired,
+    SignatureRequired(SignatureCheck),
+    TableLimit { max_elements: u64, at: Location },
+}
+
+#[derive(Debug)]
+pub(crate) struct Ban {
+    pub name: Glob,
+    pub range: Option<Range>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ProducerMatch {
+    pub name: Glob,
+    pub range: Option<Range>,
+    pub field: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct SignatureCheck {
+    pub keys: Vec<(PublicKey, Location)>,
+    pub embedded: bool,
+    pub attestation: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct CertificationCheck {
+    pub keys: Vec<(PublicKey, Location)>,
+    pub runtime: Option<Glob>,
+    pub categories: Vec<String>,
+    pub forbid: Vec<String>,
+    pub max_age_days: Option<u64>,
+    pub suite_digest: Option<String>,
+    /// Set by [`crate::Policy::prepare`]: `Ok(description)` of the report that certifies, or
+    /// `Err(reasons)` why none does.
+    pub verdict: Option<Result<String, String>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Exception {
+    pub digest: Option<String>,
+    pub name: Option<Glob>,
+    pub rules: Option<Vec<String>>,
+    pub reason: String,
+    pub expires: Option<String>,
+    pub at: Location,
+}
+
+pub(crate) const OUTCOMES: &[&str] = &[
+    "pass",
+    "expected-failure",
+    "fail",
+    "escaped",
+    "crashed",
+    "timeout",
+    "not-supported",
+    "error",
+];
+const KINDS: &[&str] = &[
+    "core-module",
+    "component",
+    "relocatable-object",
+    "dylink-library",
+];
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+    idx: LineIndex,
+    base: PathBuf,
+}
+
+impl Ctx<'_> {
+    fn loc(&self, span: std::ops::Range<usize>) -> Location {
+        let (line, column) = self.idx.line_col(self.text, span.start);
+        Location {
+            file: self.file.to_string(),
+            line,
+            column,
+        }
+    }
+    fn err(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Error {
+        Error {
+            file: self.file.to_string(),
+            at: Some(self.idx.line_col(self.text, span.start)),
+            message: message.into(),
+        }
+    }
+    fn at<T>(&self, s: &Spanned<T>) -> Location {
+        self.loc(s.span())
+    }
+    fn level(&self, l: &Option<Spanned<Level>>) -> Level {
+        l.as_ref().map_or(Level::Deny, |l| *l.get_ref())
+    }
+    fn globs(&self, list: &Spanned<Vec<Spanned<String>>>) -> Result<Vec<At<Glob>>, Error> {
+        list.get_ref()
+            .iter()
+            .map(|s| {
+                Ok(At {
+                    value: Glob::new(s.get_ref()).map_err(|e| self.err(s.span(), e))?,
+                    at: self.at(s),
+                })
+            })
+            .collect()
+    }
+    fn range(&self, s: &Option<Spanned<String>>) -> Result<Option<Range>, Error> {
+        s.as_ref()
+            .map(|v| Range::new(v.get_ref()).map_err(|e| self.err(v.span(), e)))
+            .transpose()
+    }
+    fn keys(
+        &self,
+        list: &Spanned<Vec<Spanned<String>>>,
+        level: Level,
+        rule: &str,
+    ) -> Result<Vec<(PublicKey, Location)>, Error> {
+        if list.get_ref().is_empty() && level != Level::Allow {
+            return Err(self.err(
+                list.span(),
+                format!("{rule} needs at least one public key in `keys`"),
+            ));
+        }
+        list.get_ref()
+            .iter()
+            .map(|k| {
+                let path = self.base.join(k.get_ref());
+                let key = keys::load(&path).map_err(|e| self.err(k.span(), e))?;
+                Ok((key, self.at(k)))
+            })
+            .collect()
+    }
+}
+
+/// Capability ids a glob must match at least one of (or the policy has a typo).
+fn check_capability_globs(
+    ctx: &Ctx<'_>,
+    list: &Spanned<Vec<Spanned<String>>>,
+) -> Result<(), Error> {
+    for s in list.get_ref() {
+        let g = Glob::new(s.get_ref()).map_err(|e| ctx.err(s.span(), e))?;
+        if !wasmcert_analyzer::capabilities::CAPABILITIES
+            .iter()
+            .any(|(id, _, _)| g.is_match(id))
+        {
+            return Err(ctx.err(
+                s.span(),
+                format!(
+                    "{:?} matches no capability id (see docs/capabilities.md)",
+                    s.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Compile a parsed policy. `base` is the directory relative key and report paths start from.
+pub fn compile(
+    raw: &RawPolicy,
+    text: &str,
+    file: &str,
+    base: &Path,
+) -> Result<NativePolicy, Error> {
+    let ctx = Ctx {
+        text,
+        file,
+        idx: LineIndex::new(text),
+        base: base.to_path_buf(),
+    };
+    if *raw.version.get_ref() != FORMAT_VERSION {
+        return Err(ctx.err(
+            raw.version.span(),
+            format!(
+                "unsupported policy version {} (this wasmcert reads version {FORMAT_VERSION})",
+                raw.version.get_ref()
+            ),
+        ));
+    }
+    let r = &raw.rules;
+    let mut rules = Vec::new();
+    let mut policy_reports = Vec::new();
+    let mut push = |id: &'static str, level: Level, at: Location, check: Check| {
+        if level != Level::Allow {
+            rules.push(Compiled {
+                id,
+                level,
+                at,
+                check,
+            });
+        }
+    };
+
+    if let Some(t) = &r.capability_denied {
+        check_capability_globs(&ctx, &t.get_ref().capabilities)?;
+        let globs = ctx.globs(&t.get_ref().capabilities)?;
+        push(
+            "capability-denied",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::CapabilityDenied(globs),
+        );
+    }
+    if let Some(t) = &r.capability_not_allowed {
+        check_capability_globs(&ctx, &t.get_ref().capabilities)?;
+        let globs = ctx.globs(&t.get_ref().capabilities)?;
+        let list_at = ctx.at(&t.get_ref().capabilities);
+        push(
+            "capability-not-allowed",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::CapabilityNotAllowed(globs, list_at),
+        );
+    }
+    if let Some(t) = &r.dependency_banned {
+        let mut bans = Vec::new();
+        for b in &t.get_ref().dependencies {
+            let d = b.get_ref();
+            bans.push(At {
+                value: Ban {
+                    name: Glob::new(d.name.get_ref()).map_err(|e| ctx.err(d.name.span(), e))?,
+                    range: ctx.range(&d.version)?,
+                    reason: d.reason.clone(),
+                },
+                at: ctx.at(b),
+            });
+        }
+        push(
+            "dependency-banned",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::DependencyBanned(bans),
+        );
+    }
+    if let Some(t) = &r.feature_denied {
+        let mut list = Vec::new();
+        for f in t.get_ref().features.get_ref() {
+            let name = f.get_ref();
+            if name != "shared-memory" && !wasmcert_analyzer::features::ALL.contains(&name.as_str())
+            {
+                return Err(ctx.err(
+                    f.span(),
+                    format!(
+                        "unknown feature {name:?}; known: shared-memory, {}",
+                        wasmcert_analyzer::features::ALL.join(", ")
+                    ),
+                ));
+            }
+            list.push(At {
+                value: name.clone(),
+                at: ctx.at(f),
+            });
+        }
+        push(
+            "feature-denied",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::FeatureDenied(list),
+        );
+    }
+    let imports = |l: &Spanned<Vec<Spanned<String>>>| -> Result<Vec<At<ImportPattern>>, Error> {
+        l.get_ref()
+            .iter()
+            .map(|p| {
+                Ok(At {
+                    value: ImportPattern::new(p.get_ref()).map_err(|e| ctx.err(p.span(), e))?,
+                    at: ctx.at(p),
+                })
+            })
+            .collect()
+    };
+    if let Some(t) = &r.import_denied {
+        let list = imports(&t.get_ref().imports)?;
+        push(
+            "import-denied",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::ImportDenied(list),
+        );
+    }
+    if let Some(t) = &r.import_not_allowed {
+        let list = imports(&t.get_ref().imports)?;
+        let list_at = ctx.at(&t.get_ref().imports);
+        push(
+            "import-not-allowed",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::ImportNotAllowed(list, list_at),
+        );
+    }
+    if let Some(t) = &r.kind_not_allowed {
+        let mut kinds = Vec::new();
+        for k in t.get_ref().kinds.get_ref() {
+            if !KINDS.contains(&k.get_ref().as_str()) {
+                return Err(ctx.err(
+                    k.span(),
+                    format!(
+                        "unknown kind {:?}; known: {}",
+                        k.get_ref(),
+                        KINDS.join(", ")
+                    ),
+                ));
+            }
+            kinds.push(k.get_ref().clone());
+        }
+        let list_at = ctx.at(&t.get_ref().kinds);
+        push(
+            "kind-not-allowed",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::KindNotAllowed(kinds, list_at),
+        );
+    }
+    if let Some(t) = &r.memory_limit {
+        let m = t.get_ref();
+        let (max_bytes, at) = match (&m.max_pages, &m.max_bytes) {
+            (Some(p), None) => (p.get_ref().saturating_mul(65536), ctx.at(p)),
+            (None, Some(b)) => (*b.get_ref(), ctx.at(b)),
+            (Some(_), Some(b)) => {
+                return Err(ctx.err(
+                    b.span(),
+                    "memory-limit takes max-pages or max-bytes, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ctx.err(t.span(), "memory-limit needs max-pages or max-bytes"));
+            }
+        };
+        push(
+            "memory-limit",
+            ctx.level(&m.level),
+            ctx.at(t),
+            Check::MemoryLimit { max_bytes, at },
+        );
+    }
+    if let Some(t) = &r.memory_maximum_required {
+        push(
+            "memory-maximum-required",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::MemoryMaximumRequired,
+        );
+    }
+    if let Some(t) = &r.module_size {
+        push(
+            "module-size",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::ModuleSize {
+                max_bytes: *t.get_ref().max_bytes.get_ref(),
+                at: ctx.at(&t.get_ref().max_bytes),
+            },
+        );
+    }
+    if let Some(t) = &r.producer_banned {
+        let mut list = Vec::new();
+        for p in &t.get_ref().producers {
+            let b = p.get_ref();
+            if let Some(f) = &b.field
+                && !matches!(f.get_ref().as_str(), "language" | "processed-by" | "sdk")
+            {
+                return Err(ctx.err(
+                    f.span(),
+                    format!(
+                        "unknown producers field {:?}; known: language, processed-by, sdk",
+                        f.get_ref()
+                    ),
+                ));
+            }
+            list.push(At {
+                value: ProducerMatch {
+                    name: Glob::new(b.name.get_ref()).map_err(|e| ctx.err(b.name.span(), e))?,
+                    range: ctx.range(&b.version)?,
+                    field: b.field.as_ref().map(|f| f.get_ref().clone()),
+                    reason: b.reason.clone(),
+                },
+                at: ctx.at(p),
+            });
+        }
+        push(
+            "producer-banned",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::ProducerBanned(list),
+        );
+    }
+    if let Some(t) = &r.producers_required {
+        push(
+            "producers-required",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::ProducersRequired,
+        );
+    }
+    if let Some(t) = &r.runtime_certification_required {
+        let c = t.get_ref();
+        let level = ctx.level(&c.level);
+        let keys = ctx.keys(&c.keys, level, "runtime-certification-required")?;
+        for ((k, _), src) in keys.iter().zip(c.keys.get_ref()) {
+            if !matches!(k, PublicKey::P256 { .. }) {
+                return Err(ctx.err(
+                    src.span(),
+                    "conformance reports are signed with ECDSA P-256 (cosign) keys; this is an Ed25519 key",
+                ));
+            }
+        }
+        let strings = |l: &Option<Spanned<Vec<Spanned<String>>>>,
+                       default: &[&str],
+                       known: Option<&[&str]>,
+                       what: &str|
+         -> Result<Vec<String>, Error> {
+            match l {
+                None => Ok(default.iter().map(|s| s.to_string()).collect()),
+                Some(l) => l
+                    .get_ref()
+                    .iter()
+                    .map(|s| match known {
+                        Some(k) if !k.contains(&s.get_ref().as_str()) => Err(ctx.err(
+                            s.span(),
+                            format!("unknown {what} {:?}; known: {}", s.get_ref(), k.join(", ")),
+                        )),
+                        _ => Ok(s.get_ref().clone()),
+                    })
+                    .collect(),
+            }
+        };
+        let categories = strings(&c.categories, &["sandbox"], None, "category")?;
+        let forbid = strings(&c.forbid, &["escaped"], Some(OUTCOMES), "outcome")?;
+        for rep in &c.reports {
+            let path = ctx.base.join(rep.get_ref());
+            let bytes = std::fs::read(&path).map_err(|e| {
+                ctx.err(
+                    rep.span(),
+                    format!("cannot read report {}: {e}", path.display()),
+                )
+            })?;
+            policy_reports.push(crate::Bundle {
+                name: path.display().to_string(),
+                bytes,
+            });
+        }
+        push(
+            "runtime-certification-required",
+            level,
+            ctx.at(t),
+            Check::RuntimeCertification(Box::new(CertificationCheck {
+                keys,
+                runtime: c
+                    .runtime
+                    .as_ref()
+                    .map(|g| Glob::new(g.get_ref()).map_err(|e| ctx.err(g.span(), e)))
+                    .transpose()?,
+                categories,
+                forbid,
+                max_age_days: c.max_age_days.as_ref().map(|d| *d.get_ref()),
+                suite_digest: c.suite_digest.as_ref().map(|d| d.get_ref().clone()),
+                verdict: None,
+            })),
+        );
+    }
+    if let Some(t) = &r.sbom_required {
+        push(
+            "sbom-required",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::SbomRequired,
+        );
+    }
+    if let Some(t) = &r.signature_required {
+        let s = t.get_ref();
+        let level = ctx.level(&s.level);
+        let keys = ctx.keys(&s.keys, level, "signature-required")?;
+        let (mut embedded, mut attestation) = (true, true);
+        if let Some(a) = &s.accept {
+            embedded = false;
+            attestation = false;
+            for v in a.get_ref() {
+                match v.get_ref().as_str() {
+                    "embedded" => embedded = true,
+                    "attestation" => attestation = true,
+                    other => {
+                        return Err(ctx.err(
+                            v.span(),
+                            format!(
+                                "unknown signature kind {other:?}; known: embedded, attestation"
+                            ),
+                        ));
+                    }
+                }
+            }
+            if !embedded && !attestation {
+                return Err(ctx.err(a.span(), "`accept` needs embedded and/or attestation"));
+            }
+        }
+        push(
+            "signature-required",
+            level,
+            ctx.at(t),
+            Check::SignatureRequired(SignatureCheck {
+                keys,
+                embedded,
+                attestation,
+            }),
+        );
+    }
+    if let Some(t) = &r.table_limit {
+        push(
+            "table-limit",
+            ctx.level(&t.get_ref().level),
+            ctx.at(t),
+            Check::TableLimit {
+                max_elements: *t.get_ref().max_elements.get_ref(),
+                at: ctx.at(&t.get_ref().max_elements),
+            },
+        );
+    }
+
+    let mut exceptions = Vec::new();
+    for e in &raw.exceptions {
+        let x = e.get_ref();
+        if x.reason.get_ref().trim().is_empty() {
+            return Err(ctx.err(x.reason.span(), "an exception needs a non-empty reason"));
+        }
+        if x.digest.is_none() && x.name.is_none() {
+            return Err(ctx.err(e.span(), "an exception needs `digest` or `name`"));
+        }
+        let digest = match &x.digest {
+            Some(d) => {
+                let hexd = d.get_ref().strip_prefix("sha256:").unwrap_or(d.get_ref());
+                if hexd.len() != 64 || !hexd.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ctx.err(d.span(), "digest must be sha256:<64 hex digits>"));
+                }
+                Some(hexd.to_ascii_lowercase())
+            }
+            None => None,
+        };
+        let rules = match &x.rules {
+            Some(list) => {
+                let mut v = Vec::new();
+                for id in list.get_ref() {
+                    if !crate::rules::RULES.iter().any(|r| r.id == id.get_ref()) {
+                        return Err(ctx.err(
+                            id.span(),
+                            format!(
+                                "unknown rule id {:?} (see docs/policy/rules/)",
+                                id.get_ref()
+                            ),
+                        ));
+                    }
+                    v.push(id.get_ref().clone());
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let expires = match &x.expires {
+            Some(d) => {
+                let dt = d.get_ref();
+                match (dt.date, dt.time) {
+                    (Some(date), None) => Some(date.to_string()),
+                    _ => {
+                        return Err(ctx.err(d.span(), "expires takes a date, e.g. 2027-06-30"));
+                    }
+                }
+            }
+            None => None,
+        };
+        exceptions.push(Exception {
+            digest,
+            name: x
+                .name
+                .as_ref()
+                .map(|n| Glob::new(n.get_ref()).map_err(|e| ctx.err(n.span(), e)))
+                .transpose()?,
+            rules,
+            reason: x.reason.get_ref().clone(),
+            expires,
+            at: ctx.at(e),
+        });
+    }
+    Ok(NativePolicy {
+        file: file.to_string(),
+        name: raw.name.clone(),
+        rules,
+        exceptions,
+        policy_reports,
+    })
+}
