@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     Analyze(commands::analyze::Opts),
     Sbom(commands::sbom::Opts),
+    Check(commands::check::Opts),
+    Init(commands::check::InitOpts),
     Certify(commands::certify::Opts),
     Suites(commands::suites::Opts),
     Keygen(commands::keys::KeygenOpts),
@@ -34,6 +36,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Analyze(o) => o.run(),
         Command::Sbom(o) => o.run(),
+        Command::Check(o) => o.run(),
+        Command::Init(o) => o.run(),
         Command::Certify(o) => o.run(),
         Command::Suites(o) => o.run(),
         Command::Keygen(o) => o.run(),
@@ -43,7 +47,16 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:?}");
+            // The message and its cause chain, never a backtrace (even with RUST_BACKTRACE set:
+            // this is a user-facing error, not a bug report).
+            eprintln!("error: {e}");
+            let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+            if !causes.is_empty() {
+                eprintln!("\nCaused by:");
+                for (i, c) in causes.iter().enumerate() {
+                    eprintln!("    {i}: {c}");
+                }
+            }
             ExitCode::from(2)
         }
     }

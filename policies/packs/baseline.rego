@@ -1,7 +1,7 @@
 # baseline in Rego: the same decision as baseline.toml (a test checks both on every fixture).
 #
 # Convention: `input` is the Analysis JSON (docs/analysis-schema.md); `deny` and `warn` are sets
-# of {"id", "msg"} (and optionally "unit"). Builtins used: sprintf, semver.compare,
+# of {"id", "msg"} (and optionally "unit"). Builtins used: sprintf, split, semver.compare,
 # semver.is_valid (regorus is built with only the builtins the shipped policies need).
 package wasmcert
 
@@ -82,8 +82,21 @@ deny contains {"id": "dependency-banned", "msg": msg, "unit": unit.path} if {
 # A version that cannot be compared is banned (fail closed), as in the native rule.
 banned_version(v, _, _) if not semver.is_valid(v)
 
+# In range by semver precedence (1.6.1-rc.1 is below 1.6.1) ...
 banned_version(v, low, high) if {
 	semver.is_valid(v)
+	in_range(v, low, high)
+}
+
+# ... or its release is (1.0.0-beta belongs to the 1.0.0 line), as the native rule reads ranges.
+banned_version(v, low, high) if {
+	semver.is_valid(v)
+	in_range(release(v), low, high)
+}
+
+in_range(v, low, high) if {
 	semver.compare(v, low) >= 0
 	semver.compare(v, high) < 0
 }
+
+release(v) := split(split(v, "+")[0], "-")[0]

@@ -34,11 +34,15 @@ impl Out<'_> {
 fn human_bytes(n: u64) -> String {
     const UNITS: &[(u64, &str)] = &[(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (size, name) in UNITS {
-        if n >= *size && n % size == 0 {
+        if n >= *size && n.is_multiple_of(*size) {
             return format!("{} {name}", n / size);
         }
     }
-    format!("{n} bytes")
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// The imports that reach the host: the root unit's. Nested modules and components of a
@@ -96,8 +100,15 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
                         format!(
                             "capability `{}` is not in the allowed list{}",
                             c.id,
-                            grant
-                                .map_or(String::new(), |g| format!(" (granted by `{}`)", g.import))
+                            grant.map_or(String::new(), |g| format!(
+                                " (granted by `{}`{})",
+                                g.import,
+                                if c.granted_by.len() > 1 {
+                                    format!(" and {} more", c.granted_by.len() - 1)
+                                } else {
+                                    String::new()
+                                }
+                            ))
                         ),
                     );
                 }
@@ -116,7 +127,7 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
                         let hit = match &b.value.range {
                             None => true,
                             Some(r) => match semver::Version::parse(&d.version) {
-                                Ok(v) => r.matches(&v),
+                                Ok(v) => r.matches_broad(&v),
                                 // Fail closed: a version that cannot be compared is banned.
                                 Err(_) => true,
                             },
@@ -163,7 +174,7 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
                     continue;
                 }
                 for u in &a.units {
-                    if u.features.iter().any(|x| *x == f.value) {
+                    if u.features.contains(&f.value) {
                         out.push(
                             &f.at,
                             Some(&u.path),
@@ -175,7 +186,7 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
         }
         Check::ImportDenied(patterns) => {
             for imp in host_imports(a) {
-                if let Some(p) = patterns.iter().find(|p| p.value.matches(imp)) {
+                if let Some(p) = patterns.iter().find(|p| p.value.matches(imp, true)) {
                     out.push(
                         &p.at,
                         Some("/"),
@@ -190,7 +201,7 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
         }
         Check::ImportNotAllowed(patterns, list_at) => {
             for imp in host_imports(a) {
-                if !patterns.iter().any(|p| p.value.matches(imp)) {
+                if !patterns.iter().any(|p| p.value.matches(imp, false)) {
                     out.push(
                         list_at,
                         Some("/"),
@@ -292,7 +303,7 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
                                 None => true,
                                 // Fail closed: a version that cannot be compared is banned.
                                 Some(r) => crate::pattern::lenient_version(version)
-                                    .is_none_or(|v| r.matches(&v)),
+                                    .is_none_or(|v| r.matches_broad(&v)),
                             };
                             if hit {
                                 out.push(
@@ -321,7 +332,10 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
                 out.push(
                     &rule.at,
                     Some("/"),
-                    "the module has no producers section".into(),
+                    format!(
+                        "the root {} has no producers section",
+                        a.subject.kind.as_str()
+                    ),
                 );
             }
         }
@@ -352,10 +366,11 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
             let mut tried = Vec::new();
             for (key, _) in &s.keys {
                 match key {
-                    PublicKey::Ed25519 { key, .. } if s.embedded => {
-                        if root.is_some_and(|u| keys::embedded_signature_valid(u, key)) {
-                            return;
-                        }
+                    PublicKey::Ed25519 { key, .. }
+                        if s.embedded
+                            && root.is_some_and(|u| keys::embedded_signature_valid(u, key)) =>
+                    {
+                        return;
                     }
                     PublicKey::P256 { pem, .. } if s.attestation => {
                         for b in attestations {
@@ -516,6 +531,12 @@ pub(crate) fn certify_verdict(
                     cat,
                     r.outcome.label()
                 ));
+                continue 'bundles;
+            }
+            // A report whose cases all came out not-supported (or expected to fail) proves
+            // nothing about containment.
+            if !cases.iter().any(|(_, r)| r.outcome.label() == "pass") {
+                reasons.push(format!("{}: no `{cat}` case passed", b.name));
                 continue 'bundles;
             }
         }

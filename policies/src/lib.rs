@@ -90,7 +90,8 @@ impl Decision {
 #[derive(Debug)]
 enum Inner {
     Native(native::NativePolicy),
-    Rego(rego::RegoPolicy),
+    // Boxed: the regorus engine is large, and policies are few.
+    Rego(Box<rego::RegoPolicy>),
 }
 
 /// A loaded, compiled policy (native TOML or Rego). Parse and compile once; evaluate many.
@@ -100,8 +101,9 @@ pub struct Policy {
     /// SHA-256 of the policy text: part of the webhook's decision cache key.
     pub sha256: String,
     inner: Inner,
-    /// `YYYY-MM-DD` today (UTC): exceptions past their `expires` no longer apply.
-    today: String,
+    /// `YYYY-MM-DD` pinned by [`Policy::set_today`]; otherwise the date (UTC) is read at each
+    /// evaluation, so a long-running webhook stops honouring an exception the day it expires.
+    today: Option<String>,
 }
 
 /// The language of a policy file, by extension: `.rego` is Rego, anything else native TOML.
@@ -139,7 +141,7 @@ impl Policy {
     /// Compile policy text. `file` names it in messages; `base` anchors relative paths.
     pub fn from_text(text: &str, file: &str, base: &Path, rego: bool) -> Result<Policy, Error> {
         let inner = if rego {
-            Inner::Rego(rego::load(text, file)?)
+            Inner::Rego(Box::new(rego::load(text, file)?))
         } else {
             let raw = native::parse_raw(text, file)?;
             Inner::Native(native::compile(&raw, text, file, base)?)
@@ -148,7 +150,7 @@ impl Policy {
             file: file.to_string(),
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             inner,
-            today: today(),
+            today: None,
         };
         p.prepare(&[]);
         Ok(p)
@@ -156,7 +158,7 @@ impl Policy {
 
     /// Pin "today" (`YYYY-MM-DD`) for exception expiry; tests and reproducible runs.
     pub fn set_today(&mut self, date: &str) {
-        self.today = date.to_string();
+        self.today = Some(date.to_string());
     }
 
     pub fn is_rego(&self) -> bool {
@@ -206,11 +208,12 @@ impl Policy {
         findings: &mut [Finding],
         used: &mut BTreeSet<usize>,
     ) {
+        let today = self.today.clone().unwrap_or_else(today);
         let file_name = Path::new(&a.subject.path)
             .file_name()
             .map(|f| f.to_string_lossy().into_owned());
         for (i, e) in n.exceptions.iter().enumerate() {
-            if e.expires.as_ref().is_some_and(|d| *d < self.today) {
+            if e.expires.as_ref().is_some_and(|d| *d < today) {
                 continue;
             }
             let digest_ok = e.digest.as_ref().is_none_or(|d| *d == a.subject.sha256);
@@ -241,9 +244,10 @@ impl Policy {
         let Inner::Native(n) = &self.inner else {
             return Vec::new();
         };
+        let today = self.today.clone().unwrap_or_else(today);
         let mut out = Vec::new();
         for (i, e) in n.exceptions.iter().enumerate() {
-            let (rule, message) = if e.expires.as_ref().is_some_and(|d| *d < self.today) {
+            let (rule, message) = if e.expires.as_ref().is_some_and(|d| *d < today) {
                 (
                     "exception-expired",
                     format!(
@@ -256,7 +260,7 @@ impl Policy {
                 (
                     "exception-unused",
                     format!(
-                        "the exception ({}) matched no finding; remove it or fix its `digest`/`name`/`rules`",
+                        "the exception ({}) suppressed no finding (nothing matched, or an earlier exception covered it); remove it or fix its `digest`/`name`/`rules`",
                         e.reason
                     ),
                 )
@@ -282,4 +286,61 @@ impl Policy {
             Inner::Rego(_) => Vec::new(),
         }
     }
+}
+
+/// The shipped packs, embedded so `--policy pack:NAME` and `wasmcert init --pack NAME` work
+/// from any directory: `(name, file name, text)`.
+pub const PACKS: &[(&str, &str, &str)] = &[
+    (
+        "baseline",
+        "baseline.toml",
+        include_str!("../packs/baseline.toml"),
+    ),
+    (
+        "baseline-rego",
+        "baseline.rego",
+        include_str!("../packs/baseline.rego"),
+    ),
+    (
+        "edge-function",
+        "edge-function.toml",
+        include_str!("../packs/edge-function.toml"),
+    ),
+    (
+        "no-filesystem",
+        "no-filesystem.toml",
+        include_str!("../packs/no-filesystem.toml"),
+    ),
+    (
+        "no-network",
+        "no-network.toml",
+        include_str!("../packs/no-network.toml"),
+    ),
+    (
+        "strict",
+        "strict.toml",
+        include_str!("../packs/strict.toml"),
+    ),
+];
+
+/// The commented template `wasmcert init` writes.
+pub const TEMPLATE: &str = include_str!("../template.toml");
+
+/// Load a policy given on the command line: a file path, or `pack:NAME` for a shipped pack.
+pub fn load_spec(spec: &str) -> Result<Policy, Error> {
+    if let Some(name) = spec.strip_prefix("pack:") {
+        let Some((_, file, text)) = PACKS.iter().find(|(n, _, _)| *n == name) else {
+            return Err(Error {
+                file: spec.to_string(),
+                at: None,
+                message: format!(
+                    "no such pack; shipped packs: {}",
+                    PACKS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        };
+        let shown = format!("pack:{name}/{file}");
+        return Policy::from_text(text, &shown, Path::new("."), file.ends_with(".rego"));
+    }
+    Policy::load(Path::new(spec))
 }

@@ -600,6 +600,12 @@ pub fn compile(
             }
             kinds.push(k.get_ref().clone());
         }
+        if kinds.is_empty() {
+            return Err(ctx.err(
+                t.get_ref().kinds.span(),
+                "kinds lists the kinds admitted and cannot be empty",
+            ));
+        }
         let list_at = ctx.at(&t.get_ref().kinds);
         push(
             "kind-not-allowed",
@@ -787,6 +793,21 @@ pub fn compile(
             }
             if !embedded && !attestation {
                 return Err(ctx.err(a.span(), "`accept` needs embedded and/or attestation"));
+            }
+        }
+        // A key that can verify nothing accepted would make the rule impossible to satisfy.
+        if level != Level::Allow {
+            let ed = keys
+                .iter()
+                .any(|(k, _)| matches!(k, PublicKey::Ed25519 { .. }));
+            let p256 = keys
+                .iter()
+                .any(|(k, _)| matches!(k, PublicKey::P256 { .. }));
+            if !(embedded && ed || attestation && p256) {
+                return Err(ctx.err(
+                    s.keys.span(),
+                    "no listed key can verify an accepted signature: embedded signatures need an Ed25519 key, attestations a P-256 key",
+                ));
             }
         }
         push(

@@ -37,8 +37,15 @@ impl Glob {
 }
 
 /// A version range in Cargo's syntax (`0.2` means `^0.2`: `>=0.2.0, <0.3.0`; `=0.2.3` is exact;
-/// `>=1, <2` a conjunction). A pre-release (`0.3.0-rc-2025-09-16`) also matches when its
-/// release (`0.3.0`) does, so a deny range cannot be dodged with a pre-release tag.
+/// `>=1, <2` a conjunction).
+///
+/// Pre-releases need a choice the semver crate does not make for us (it never lets
+/// `0.3.0-rc-2025-09-16` match a range without a pre-release of the same version):
+/// - [`Range::matches`] (allow lists): a pre-release matches when its release does, so an
+///   allowed `0.3` line admits its release candidates;
+/// - [`Range::matches_broad`] (bans and denials): also when the pre-release itself is inside the
+///   range by semver precedence, so `1.6.1-rc.1` is inside `<1.6.1`. A ban cannot be dodged with
+///   a pre-release tag either way.
 #[derive(Debug, Clone)]
 pub struct Range {
     pub text: String,
@@ -64,6 +71,27 @@ impl Range {
             return self.req.matches(&release);
         }
         false
+    }
+
+    pub fn matches_broad(&self, v: &Version) -> bool {
+        if self.matches(v) {
+            return true;
+        }
+        if v.pre.is_empty() {
+            return false;
+        }
+        // semver lets a pre-release satisfy a requirement only when some comparator names the
+        // same version with a pre-release: add `<=v` (always true for v) to allow the
+        // comparison, and every original comparator is then judged by precedence alone.
+        let mut req = self.req.clone();
+        req.comparators.push(semver::Comparator {
+            op: semver::Op::LessEq,
+            major: v.major,
+            minor: Some(v.minor),
+            patch: Some(v.patch),
+            pre: v.pre.clone(),
+        });
+        req.matches(v)
     }
 }
 
@@ -128,12 +156,16 @@ impl ImportPattern {
         })
     }
 
-    pub fn matches(&self, import: &Import) -> bool {
+    /// Whether the pattern matches an import. `deny` selects the fail-closed reading for deny
+    /// rules: a versioned pattern then also matches an import whose version is missing or not
+    /// semver, and pre-releases are compared broadly ([`Range::matches_broad`]). For allow
+    /// lists (`deny == false`) such an import matches no versioned pattern.
+    pub fn matches(&self, import: &Import, deny: bool) -> bool {
         let target = import.module.as_deref().unwrap_or(&import.name);
-        if let Some(n) = &self.name {
-            if import.module.is_none() || !n.is_match(&import.name) {
-                return false;
-            }
+        if let Some(n) = &self.name
+            && (import.module.is_none() || !n.is_match(&import.name))
+        {
+            return false;
         }
         let (base, version) = match target.rsplit_once('@') {
             Some((b, v)) => (b, Some(v)),
@@ -142,10 +174,14 @@ impl ImportPattern {
         match &self.range {
             None => self.target.is_match(base) || self.target.is_match(target),
             Some(range) => {
-                self.target.is_match(base)
-                    && version
-                        .and_then(|v| Version::parse(v).ok())
-                        .is_some_and(|v| range.matches(&v))
+                if !self.target.is_match(base) {
+                    return false;
+                }
+                match version.and_then(|v| Version::parse(v).ok()) {
+                    Some(v) if deny => range.matches_broad(&v),
+                    Some(v) => range.matches(&v),
+                    None => deny,
+                }
             }
         }
     }
@@ -176,42 +212,70 @@ mod tests {
     #[test]
     fn core_patterns_match_module_and_name() {
         let p = ImportPattern::new("wasi_snapshot_preview1#sock_*").unwrap();
-        assert!(p.matches(&core("wasi_snapshot_preview1", "sock_accept")));
-        assert!(!p.matches(&core("wasi_snapshot_preview1", "fd_write")));
-        assert!(!p.matches(&core("wasi_unstable", "sock_accept")));
+        assert!(p.matches(&core("wasi_snapshot_preview1", "sock_accept"), false));
+        assert!(!p.matches(&core("wasi_snapshot_preview1", "fd_write"), false));
+        assert!(!p.matches(&core("wasi_unstable", "sock_accept"), false));
         let any = ImportPattern::new("wasi_*").unwrap();
-        assert!(any.matches(&core("wasi_unstable", "fd_write")));
-        assert!(!any.matches(&core("env", "f")));
+        assert!(any.matches(&core("wasi_unstable", "fd_write"), false));
+        assert!(!any.matches(&core("env", "f"), false));
         // A name part never matches a component import.
         assert!(
             !ImportPattern::new("wasi:cli/*#x")
                 .unwrap()
-                .matches(&comp("wasi:cli/stdout@0.2.0"))
+                .matches(&comp("wasi:cli/stdout@0.2.0"), false)
         );
     }
 
     #[test]
     fn interface_patterns_match_every_version_or_a_range() {
         let all = ImportPattern::new("wasi:sockets/*").unwrap();
-        assert!(all.matches(&comp("wasi:sockets/tcp@0.2.3")));
-        assert!(all.matches(&comp("wasi:sockets/udp")));
-        assert!(!all.matches(&comp("wasi:http/types@0.2.0")));
+        assert!(all.matches(&comp("wasi:sockets/tcp@0.2.3"), false));
+        assert!(all.matches(&comp("wasi:sockets/udp"), false));
+        assert!(!all.matches(&comp("wasi:http/types@0.2.0"), false));
         let exact = ImportPattern::new("wasi:cli/stdout").unwrap();
-        assert!(exact.matches(&comp("wasi:cli/stdout@0.2.0")));
-        assert!(!exact.matches(&comp("wasi:cli/stdin@0.2.0")));
+        assert!(exact.matches(&comp("wasi:cli/stdout@0.2.0"), false));
+        assert!(!exact.matches(&comp("wasi:cli/stdin@0.2.0"), false));
 
         let p2 = ImportPattern::new("wasi:http/*@0.2").unwrap();
-        assert!(p2.matches(&comp("wasi:http/outgoing-handler@0.2.6")));
-        assert!(!p2.matches(&comp("wasi:http/outgoing-handler@0.3.0")));
-        assert!(!p2.matches(&comp("wasi:http/outgoing-handler")));
+        assert!(p2.matches(&comp("wasi:http/outgoing-handler@0.2.6"), false));
+        assert!(!p2.matches(&comp("wasi:http/outgoing-handler@0.3.0"), false));
+        assert!(!p2.matches(&comp("wasi:http/outgoing-handler"), false));
         // A 0.3 release candidate is inside a 0.3 range.
         let p3 = ImportPattern::new("wasi:http/*@>=0.3.0, <0.4.0").unwrap();
-        assert!(p3.matches(&comp("wasi:http/handler@0.3.0-rc-2025-09-16")));
+        assert!(p3.matches(&comp("wasi:http/handler@0.3.0-rc-2025-09-16"), false));
+        // Deny rules fail closed: no version, or one that is not semver, is inside any range.
+        assert!(p2.matches(&comp("wasi:http/outgoing-handler"), true));
+        assert!(p2.matches(&comp("wasi:http/outgoing-handler@latest"), true));
+        assert!(!p2.matches(&comp("wasi:http/outgoing-handler@0.3.0"), true));
         // Core imports named after an interface (wit-bindgen output) match too.
-        assert!(all.matches(&core(
-            "wasi:sockets/tcp@0.2.0",
-            "[method]tcp-socket.connect"
-        )));
+        assert!(all.matches(
+            &core("wasi:sockets/tcp@0.2.0", "[method]tcp-socket.connect"),
+            false
+        ));
+    }
+
+    #[test]
+    fn pre_releases_in_ranges() {
+        let v = |s| Version::parse(s).unwrap();
+        let below = Range::new("<1.6.1").unwrap();
+        assert!(
+            !below.matches(&v("1.6.1-rc.1")),
+            "the 1.6.1 line is not below 1.6.1"
+        );
+        assert!(
+            below.matches_broad(&v("1.6.1-rc.1")),
+            "but by precedence it is"
+        );
+        let line = Range::new("0.3").unwrap();
+        assert!(line.matches(&v("0.3.0-rc-2025-09-16")));
+        assert!(line.matches_broad(&v("0.3.0-rc-2025-09-16")));
+        assert!(!line.matches_broad(&v("0.4.0-rc.1")));
+        let from = Range::new(">=1.0.0, <1.6.1").unwrap();
+        assert!(
+            from.matches_broad(&v("1.0.0-beta")),
+            "its release is in range"
+        );
+        assert!(!from.matches_broad(&v("0.9.0-beta")));
     }
 
     #[test]

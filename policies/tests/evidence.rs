@@ -184,11 +184,14 @@ fn signed_analysis_attestation_for_this_digest() {
         )
         .unwrap();
     assert!(!d.allowed);
-    // accept = ["embedded"] ignores attestations.
-    let only_embedded = policy(
+    // accept = ["embedded"] ignores attestations, so a P-256 key alone could never satisfy it.
+    let e = load_error(
         "version = 1\n[rules.signature-required]\nkeys = [\"../reports/tests/keys/test.pub\"]\naccept = [\"embedded\"]\n",
     );
-    assert!(!only_embedded.evaluate(&a, &att).unwrap().allowed);
+    assert!(
+        e.starts_with("policy.toml:3:8: no listed key can verify an accepted signature"),
+        "{e}"
+    );
 }
 
 fn report(runtime: &str, outcomes: &[(&str, Outcome)], started_at: &str) -> Report {
@@ -295,6 +298,20 @@ fn runtime_certification_from_signed_reports() {
         &[signed(&escaped, "esc.json")],
         "esc.json: `wasmtime` sandbox case sandbox/dotdot is escaped",
     );
+    let unsupported = report(
+        "wasmtime",
+        &[(
+            "sandbox/dotdot",
+            Outcome::NotSupported {
+                why: "no preopens".into(),
+            },
+        )],
+        &now,
+    );
+    check(
+        &[signed(&unsupported, "ns.json")],
+        "ns.json: no `sandbox` case passed",
+    );
     let no_sandbox = report("wasmtime", &[("wasi/args", Outcome::Pass)], &now);
     check(
         &[signed(&no_sandbox, "ns.json")],
@@ -332,7 +349,10 @@ fn runtime_certification_from_signed_reports() {
     // `forbid` widens what disqualifies: a crashed sandbox case.
     let crashed = report(
         "wasmtime",
-        &[("sandbox/x", Outcome::Crashed { signal: 11 })],
+        &[
+            ("sandbox/a", Outcome::Pass),
+            ("sandbox/x", Outcome::Crashed { signal: 11 }),
+        ],
         &now,
     );
     let mut strict = policy(&format!("{text}forbid = [\"escaped\", \"crashed\"]\n"));

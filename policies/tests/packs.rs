@@ -50,10 +50,29 @@ fn synthetic() -> Vec<(String, Analysis)> {
         deps.truncate(2);
     }
     odd.subject.path = "odd-version.wasm".into();
-    vec![
+    // Pre-releases at both edges of the smallvec ranges: 1.0.0-beta is in the 1.0.0 line,
+    // 1.6.1-rc.1 precedes the fix, 0.6.14-rc.1 precedes it too, 1.7.0-rc.1 is after.
+    let mut pre = Vec::new();
+    for v in [
+        "1.0.0-beta",
+        "1.6.1-rc.1",
+        "0.6.14-rc.1",
+        "1.7.0-rc.1",
+        "0.6.2-alpha",
+    ] {
+        let mut a = fixture("banned-dependency");
+        if let Some(deps) = a.units[0].dependencies.as_mut() {
+            deps[1].version = v.into();
+        }
+        a.subject.path = format!("smallvec-{v}.wasm");
+        pre.push((format!("synthetic-smallvec-{v}"), a));
+    }
+    let mut v = vec![
         ("synthetic-huge".into(), big),
         ("synthetic-odd-version".into(), odd),
-    ]
+    ];
+    v.extend(pre);
+    v
 }
 
 fn subjects() -> Vec<(String, Analysis)> {
@@ -174,6 +193,15 @@ fn edge_function_is_stdio_clocks_random_only() {
         );
     }
     let big = &synthetic()[0].1;
+    let d = |v: &str| {
+        let (_, a) = synthetic()
+            .into_iter()
+            .find(|(n, _)| *n == format!("synthetic-smallvec-{v}"))
+            .unwrap();
+        decide(&pack("baseline.toml"), &a).allowed
+    };
+    assert!(!d("1.0.0-beta") && !d("1.6.1-rc.1") && !d("0.6.14-rc.1"));
+    assert!(d("1.7.0-rc.1") && d("0.6.2-alpha"));
     assert_eq!(
         denied(&decide(&pack("edge-function.toml"), big)),
         ["module-size"]

@@ -90,6 +90,27 @@ fn import_rules_match_modules_names_and_versions() {
 }
 
 #[test]
+fn versioned_patterns_fail_closed_on_unversioned_imports() {
+    let a = wat(
+        r#"(component (import "wasi:sockets/tcp" (instance)) (import "wasi:cli/stdout@0.2.0" (instance)))"#,
+    );
+    // A deny rule for 0.2 sockets also denies sockets of no stated version...
+    let deny = policy("version = 1\n[rules.import-denied]\nimports = [\"wasi:sockets/*@0.2\"]\n");
+    let d = decide(&deny, &a);
+    assert_eq!(denied(&d), ["import-denied"]);
+    assert!(d.findings[0].message.contains("`wasi:sockets/tcp`"));
+    // ... and an allow list for 0.2 does not admit them.
+    let allow = policy("version = 1\n[rules.import-not-allowed]\nimports = [\"wasi:*@0.2\"]\n");
+    let d = decide(&allow, &a);
+    assert_eq!(d.findings.len(), 1);
+    assert!(
+        d.findings[0]
+            .message
+            .contains("`wasi:sockets/tcp` matches no allowed pattern")
+    );
+}
+
+#[test]
 fn imports_of_nested_units_do_not_reach_the_host() {
     // The nested core module imports `env#f` from its parent, not from the host.
     let a = wat(r#"(component

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod certify;
+pub mod check;
 pub mod keys;
 pub mod sbom;
 pub mod suites;

