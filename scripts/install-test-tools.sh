@@ -5,9 +5,11 @@
 #   install-old-wasmtime.sh  wasmtime Python embeddings (an old, vulnerable one among them)
 #   install-verifiers.sh     independent DSSE / Sigstore bundle verifiers
 #   install-policy-tools.sh  pre-commit, regopy (bench peer), action-validator
+#   install-browser-tools.sh Debian chromium + npm playwright-core (matrix browser test)
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$DIR/install-validators.sh"
 "$DIR/install-old-wasmtime.sh"
 "$DIR/install-verifiers.sh"
 "$DIR/install-policy-tools.sh"
+"$DIR/install-browser-tools.sh"

@@ -29,6 +29,8 @@ enum Command {
     Keygen(commands::keys::KeygenOpts),
     Sign(commands::keys::SignOpts),
     Verify(commands::keys::VerifyOpts),
+    Matrix(commands::matrix::MatrixOpts),
+    Report(commands::matrix::ReportOpts),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,10 @@ fn main() -> ExitCode {
         Command::Keygen(o) => o.run(),
         Command::Sign(o) => o.run(),
         Command::Verify(o) => o.run(),
+        Command::Matrix(o) => o.run(),
+        Command::Report(o) => match &o.command {
+            commands::matrix::ReportCommand::Merge(m) => m.run(),
+        },
     };
     match result {
         Ok(code) => code,

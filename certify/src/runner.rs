@@ -83,6 +83,25 @@ pub fn run(
     report
 }
 
+/// Evidence without what differs from run to run: the case's temp directory and its random
+/// secrets become placeholders, so the same runtime gives the same report (and shards merge
+/// into exactly the unsharded report). Escape detection reads the raw output, not this.
+fn redact(work: &WorkDir, text: &str) -> String {
+    let mut out = text.replace(&work.secret, "<file-secret>");
+    out = out.replace(&work.env_secret, "<env-secret>");
+    let path = work.path().to_string_lossy().into_owned();
+    if !path.is_empty() {
+        out = out.replace(&path, "<work>");
+    }
+    if let Ok(canon) = std::fs::canonicalize(work.path()) {
+        let canon = canon.to_string_lossy().into_owned();
+        if canon != path {
+            out = out.replace(&canon, "<work>");
+        }
+    }
+    out
+}
+
 fn head(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..b.len().min(EVIDENCE_BYTES)]).into_owned()
 }
@@ -186,14 +205,25 @@ fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
             _ => None,
         },
         trap: match &raw.end {
-            End::Trapped(t) | End::Refused(t) => Some(t.chars().take(EVIDENCE_BYTES).collect()),
+            End::Trapped(t) | End::Refused(t) => Some(redact(
+                &work,
+                &t.chars().take(EVIDENCE_BYTES).collect::<String>(),
+            )),
             _ => None,
         },
-        stdout_head: head(&raw.stdout),
-        stderr_head: head(&raw.stderr),
+        stdout_head: redact(&work, &head(&raw.stdout)),
+        stderr_head: redact(&work, &head(&raw.stderr)),
         duration_ms: raw.duration.as_millis() as u64,
     };
-    let outcome = judge(case, &work, &raw);
+    let outcome = match judge(case, &work, &raw) {
+        Outcome::Fail { why } => Outcome::Fail {
+            why: redact(&work, &why),
+        },
+        Outcome::Error { why } => Outcome::Error {
+            why: redact(&work, &why),
+        },
+        other => other,
+    };
     // `work` is dropped here: the temp dir and everything the guest made in it go away.
     (outcome, evidence)
 }

@@ -179,12 +179,21 @@ fn stdin_is_empty_unless_the_case_gives_it_and_env_is_cleared() {
 
 #[test]
 fn the_work_dir_is_removed_afterwards() {
-    let (r, _) = certify("dirname \"$(pwd)\"", "");
-    let work = r.cases["hostile/case"]
-        .evidence
-        .stdout_head
-        .trim()
-        .to_string();
+    // The report redacts the work dir (`<work>`), so the "runtime" leaves its path beside us.
+    let side = tempfile::tempdir().unwrap();
+    let note = side.path().join("where");
+    let (r, _) = certify(
+        &format!(
+            "dirname \"$(pwd)\"; dirname \"$(pwd)\" > {}",
+            note.display()
+        ),
+        "",
+    );
+    assert_eq!(
+        r.cases["hostile/case"].evidence.stdout_head.trim(),
+        "<work>"
+    );
+    let work = std::fs::read_to_string(&note).unwrap().trim().to_string();
     assert!(work.contains("wasmcert-case-"), "{work}");
     assert!(!Path::new(&work).exists(), "{work} left behind");
 }

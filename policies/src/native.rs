@@ -729,6 +729,14 @@ pub fn compile(
         };
         let categories = strings(&c.categories, &["sandbox"], None, "category")?;
         let forbid = strings(&c.forbid, &["escaped"], Some(OUTCOMES), "outcome")?;
+        if let Some(f) = &c.forbid
+            && let Some(p) = f.get_ref().iter().find(|s| s.get_ref() == "pass")
+        {
+            return Err(ctx.err(
+                p.span(),
+                "`pass` cannot be forbidden: a report needs a passing case in every category",
+            ));
+        }
         for rep in &c.reports {
             let path = ctx.base.join(rep.get_ref());
             let bytes = std::fs::read(&path).map_err(|e| {

@@ -144,11 +144,11 @@ impl CheckReport {
         }
         let _ = writeln!(
             o,
-            "\nresult: {} ({} subjects, {} denied, {} errors)",
+            "\nresult: {} ({}, {} denied, {})",
             if self.allowed { "ALLOWED" } else { "DENIED" },
-            self.subjects.len(),
+            plural(self.subjects.len(), "subject"),
             self.subjects.iter().filter(|s| !s.allowed).count(),
-            self.errors.len()
+            plural(self.errors.len(), "error")
         );
         o
     }
@@ -250,6 +250,10 @@ impl CheckReport {
     }
 }
 
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn finding_line(o: &mut String, f: &Finding) {
     use std::fmt::Write;
     let level = match (&f.excepted, f.level) {
@@ -278,7 +282,8 @@ fn result(
 ) -> Value {
     use sha2::{Digest, Sha256};
     let fp = Sha256::digest(format!(
-        "{digest}\0{}\0{}\0{}",
+        "{digest}\0{}\0{}\0{}\0{}",
+        f.policy.file,
         f.rule,
         f.unit.as_deref().unwrap_or(""),
         f.message

@@ -84,6 +84,14 @@ impl Range {
         // same version with a pre-release: add `<=v` (always true for v) to allow the
         // comparison, and every original comparator is then judged by precedence alone.
         let mut req = self.req.clone();
+        // `<1.56` and `>=1.56` are `<1.56.0` and `>=1.56.0` by precedence; semver reads the
+        // partial forms as excluding every 1.56 pre-release, so spell them out first.
+        for c in &mut req.comparators {
+            if matches!(c.op, semver::Op::Less | semver::Op::GreaterEq) {
+                c.minor = Some(c.minor.unwrap_or(0));
+                c.patch = Some(c.patch.unwrap_or(0));
+            }
+        }
         req.comparators.push(semver::Comparator {
             op: semver::Op::LessEq,
             major: v.major,
@@ -276,6 +284,15 @@ mod tests {
             "its release is in range"
         );
         assert!(!from.matches_broad(&v("0.9.0-beta")));
+        // Partial versions mean the same as the full ones.
+        let partial = Range::new("<1.56").unwrap();
+        assert!(partial.matches_broad(&v("1.56.0-nightly")));
+        assert!(!partial.matches_broad(&v("1.57.0-nightly")));
+        assert!(
+            Range::new(">=1.56")
+                .unwrap()
+                .matches_broad(&v("1.56.1-beta"))
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod conformance;
 pub mod human;
+pub mod matrix;
 pub mod sarif;
 pub mod sbom;
 pub mod sign;

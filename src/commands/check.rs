@@ -162,7 +162,16 @@ impl Opts {
                     eprintln!("error: {}: {e}", a.subject.path);
                     report.error(&a.subject.path, &e);
                 }
-                None => report.push(a, allowed, findings),
+                None => {
+                    // Every policy's findings together: deny first, then by rule.
+                    findings.sort_by(|x, y| {
+                        y.level
+                            .cmp(&x.level)
+                            .then_with(|| x.rule.cmp(&y.rule))
+                            .then_with(|| x.unit.cmp(&y.unit))
+                    });
+                    report.push(a, allowed, findings)
+                }
             }
         }
         for (p, u) in policies.iter().zip(&used) {

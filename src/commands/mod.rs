@@ -4,5 +4,6 @@ pub mod analyze;
 pub mod certify;
 pub mod check;
 pub mod keys;
+pub mod matrix;
 pub mod sbom;
 pub mod suites;

