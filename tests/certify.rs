@@ -236,3 +236,73 @@ fn old_wasmtime_is_flagged_for_read_only_preopen_escalations() {
     assert_eq!(code, 0);
     assert_eq!(outcome(&v, "sandbox/ro-truncate"), "pass");
 }
+
+/// The generated stress suite: wasm-smith modules with huge memories, deep recursion, long
+/// loops, many tables and random host calls. The embedded engine and the wasmtime CLI end every
+/// run themselves inside the limits; the same seed reproduces the same cases, and a shell
+/// "runtime" that ignores the limits (sleeps, as a runaway guest would) is caught as a timeout.
+#[test]
+fn generated_stress_suite_holds_on_embedded_and_the_wasmtime_cli() {
+    let (code, v, err) = certify(&["--generated", "60", "--seed", "11"]);
+    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
+    assert_eq!(code, 0);
+    assert_eq!(v["summary"]["generated"]["pass"], 60, "{}", v["summary"]);
+    assert_eq!(v["suite"]["name"], "wasmcert-generated (seed 11, 60 cases)");
+    let ids: Vec<String> = v["cases"].as_object().unwrap().keys().cloned().collect();
+    assert!(ids[0].starts_with("generated/s11-00000-memory"), "{ids:?}");
+    // Reproducible: the same seed gives the same suite digest; another seed another one.
+    let (_, again, _) = certify(&[
+        "--generated",
+        "60",
+        "--seed",
+        "11",
+        "--filter",
+        "s11-0000[0-4]",
+    ]);
+    assert_eq!(again["cases"].as_object().unwrap().len(), 5);
+    let (_, same, _) = certify(&["--generated", "60", "--seed", "11", "--jobs", "1"]);
+    assert_eq!(same["suite"]["digest"], v["suite"]["digest"]);
+    let (_, other, _) = certify(&["--generated", "60", "--seed", "12", "--filter", "^$"]);
+    assert_ne!(other["suite"]["digest"], v["suite"]["digest"]);
+    // The modules can be written out to reproduce a finding by hand.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (_, _, _) = certify(&[
+        "--generated",
+        "60",
+        "--seed",
+        "11",
+        "--filter",
+        "s11-00003",
+        "--save-generated",
+        out,
+    ]);
+    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(saved.len(), 1);
+
+    if tool("wasmtime").is_some() {
+        let (code, v, err) =
+            certify(&["--runtime", "wasmtime", "--generated", "30", "--seed", "11"]);
+        assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
+        assert_eq!(code, 0);
+        assert_eq!(v["summary"]["generated"]["pass"], 30);
+    }
+
+    // A runtime that does not enforce the CPU limit is caught: the runner's deadline fires.
+    let adapter = dir.path().join("sleepy.toml");
+    std::fs::write(
+        &adapter,
+        "name = \"sleepy\"\nprogram = \"/bin/sh\"\nversion_args = [\"-c\", \"echo sleepy 1\"]\ncommand = [\"-c\", \"sleep 30\", \"{limits}\", \"{module}\"]\n[flags]\nmemory_limit = [\"m{bytes}\"]\ntable_limit = [\"t{elements}\"]\nfuel = [\"f{fuel}\"]\n",
+    )
+    .unwrap();
+    let (code, v, err) = certify(&[
+        "--adapter",
+        adapter.to_str().unwrap(),
+        "--generated",
+        "2",
+        "--seed",
+        "11",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v["summary"]["generated"]["timeout"], 2, "{}", v["summary"]);
+}

@@ -124,6 +124,10 @@ pub struct LinkSpec {
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     pub contained: Option<bool>,
+    /// The guest's run ends on its own terms, whatever they are: an exit (any status), a trap
+    /// or a refusal at instantiation. Crashes, the runner's deadline, the memory cap and escapes
+    /// still fail. For generated stress cases, whose behaviour nobody planned.
+    pub settles: Option<bool>,
     pub exit_code: Option<i32>,
     pub trap: Option<bool>,
     pub refused: Option<bool>,
@@ -150,6 +154,8 @@ pub struct Expect {
 pub enum Module {
     Wat(PathBuf),
     Wasm(PathBuf),
+    /// Generated in memory (`certify --generated`); reproduced from its seed.
+    Bytes(std::sync::Arc<Vec<u8>>),
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +178,7 @@ impl Case {
                 wat::parse_file(p).with_context(|| format!("compiling {}", p.display()))
             }
             Module::Wasm(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display())),
+            Module::Bytes(b) => Ok(b.as_ref().clone()),
         }
     }
 }
@@ -263,6 +270,13 @@ pub fn suite_digest(cases: &[Case]) -> String {
         let mut files: Vec<PathBuf> = match &c.module {
             Module::Wat(p) => vec![c.dir.join("case.toml"), p.clone()],
             Module::Wasm(p) => vec![p.clone(), p.with_extension("json")],
+            Module::Bytes(b) => {
+                // The module bytes and the limits they run under are the case.
+                h.update(format!("{}\0{:?}\0", c.id, c.spec.limits).as_bytes());
+                h.update(b.as_slice());
+                h.update([0]);
+                continue;
+            }
         };
         files.retain(|f| f.is_file());
         for f in files {
@@ -279,6 +293,12 @@ pub fn suite_digest(cases: &[Case]) -> String {
     hex::encode(h.finalize())
 }
 
+/// Spec files larger than this are refused: real ones are a few hundred bytes, and a hostile
+/// testsuite directory must not make the loader read a disk image.
+pub const MAX_SPEC_BYTES: u64 = 1 << 20;
+/// Arguments, variables and fixture dirs kept per spec (real specs have a handful).
+const MAX_SPEC_ITEMS: usize = 4096;
+
 /// A test spec of the WASI testsuite (`NAME.json`).
 #[derive(Debug, Default, Deserialize)]
 struct TestsuiteSpec {
@@ -294,6 +314,66 @@ struct TestsuiteSpec {
     stderr: Option<String>,
     /// Newer, operation-style specs (sequences of calls); not supported by this runner.
     operations: Option<serde_json::Value>,
+}
+
+/// What a WASI testsuite spec asks for, checked: fixture dirs are relative paths inside the
+/// work dir, and `unsupported` is set for operation-style specs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSpec {
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// `dirs`, then `root` when given.
+    pub fixture_dirs: Vec<String>,
+    pub exit_code: i32,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub unsupported: Option<String>,
+}
+
+/// Parse and check the text of a WASI testsuite spec (`NAME.json`). `file` names it in errors.
+/// Pure (no filesystem): `load_wasi_testsuite` and the `wasi_testsuite_spec` fuzz target use it.
+pub fn parse_testsuite_spec(text: &str, file: &Path) -> Result<ParsedSpec> {
+    if text.len() as u64 > MAX_SPEC_BYTES {
+        bail!(
+            "{}: {} bytes, larger than the {MAX_SPEC_BYTES}-byte bound for a test spec",
+            file.display(),
+            text.len()
+        );
+    }
+    let ts: TestsuiteSpec = serde_json::from_str(text)
+        .map_err(|e| anyhow::anyhow!("{}: invalid test spec: {e}", file.display()))?;
+    if ts.args.len() + ts.env.len() + ts.dirs.len() > MAX_SPEC_ITEMS {
+        bail!(
+            "{}: more than {MAX_SPEC_ITEMS} args, env variables and dirs",
+            file.display()
+        );
+    }
+    let mut fixture_dirs = ts.dirs.clone();
+    if let Some(r) = &ts.root {
+        fixture_dirs.push(r.clone());
+    }
+    for d in &fixture_dirs {
+        check_relative(file, d)?;
+    }
+    for k in ts.env.keys() {
+        if k.is_empty() || k.contains(['=', '\0']) {
+            bail!(
+                "{}: environment variable name {k:?} is not valid",
+                file.display()
+            );
+        }
+    }
+    Ok(ParsedSpec {
+        args: ts.args,
+        env: ts.env,
+        fixture_dirs,
+        exit_code: ts.exit_code.unwrap_or(0),
+        stdout: ts.stdout,
+        stderr: ts.stderr,
+        unsupported: ts
+            .operations
+            .map(|_| "operation-style test specs are not supported by this runner".to_string()),
+    })
 }
 
 /// Load a directory in the WASI testsuite format: `manifest.json` names the suite, every
@@ -326,28 +406,22 @@ pub fn load_wasi_testsuite(root: &Path) -> Result<(String, Vec<Case>)> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let spec_path = w.with_extension("json");
-        let mut unsupported = None;
-        let ts: TestsuiteSpec = if spec_path.is_file() {
-            let text = std::fs::read_to_string(&spec_path)?;
-            match serde_json::from_str::<TestsuiteSpec>(&text) {
-                Ok(s) => s,
-                Err(e) => bail!("{}: invalid test spec: {e}", spec_path.display()),
+        let ts = if spec_path.is_file() {
+            let len = std::fs::metadata(&spec_path)?.len();
+            if len > MAX_SPEC_BYTES {
+                bail!(
+                    "{}: {len} bytes, larger than the {MAX_SPEC_BYTES}-byte bound for a test spec",
+                    spec_path.display()
+                );
             }
+            parse_testsuite_spec(&std::fs::read_to_string(&spec_path)?, &spec_path)?
         } else {
-            TestsuiteSpec::default()
+            parse_testsuite_spec("{}", &spec_path)?
         };
-        if ts.operations.is_some() {
-            unsupported =
-                Some("operation-style test specs are not supported by this runner".to_string());
-        }
+        let unsupported = ts.unsupported.clone();
         let mut dirs = Vec::new();
         let mut setup = Setup::default();
-        let mut fixture_dirs: Vec<String> = ts.dirs.clone();
-        if let Some(r) = &ts.root {
-            fixture_dirs.push(r.clone());
-        }
-        for d in &fixture_dirs {
-            check_relative(&spec_path, d)?;
+        for d in &ts.fixture_dirs {
             dirs.push(Preopen {
                 host: format!("sandbox/{d}"),
                 guest: d.clone(),
@@ -371,7 +445,7 @@ pub fn load_wasi_testsuite(root: &Path) -> Result<(String, Vec<Case>)> {
             requires: Vec::new(),
             setup,
             expect: Expect {
-                exit_code: Some(ts.exit_code.unwrap_or(0)),
+                exit_code: Some(ts.exit_code),
                 stdout_prefix: ts.stdout,
                 stderr_prefix: ts.stderr,
                 ..Expect::default()

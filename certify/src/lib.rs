@@ -2,8 +2,10 @@
 
 pub mod case;
 pub mod command;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod expectations;
+pub mod generated;
 pub mod runner;
 pub mod runtime;
 pub mod workdir;

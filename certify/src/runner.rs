@@ -278,6 +278,12 @@ fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
             describe(&raw.end)
         ));
     }
+    if e.settles == Some(true) {
+        return match raw.end {
+            End::Exited(_) | End::Trapped(_) | End::Refused(_) => Ok(()),
+            ref other => Err(format!("the run did not settle: {}", describe(other))),
+        };
+    }
     if e.refused != Some(true) && e.trap != Some(true) && matches!(raw.end, End::Refused(_)) {
         return Err(format!("the module {}", describe(&raw.end)));
     }

@@ -132,6 +132,489 @@ fn independent_walk(wasm: &[u8]) -> (Vec<String>, Vec<String>, usize) {
     (imports, exports, memories)
 }
 
+/// WASI (and other) interfaces a generated component imports, with the functions their
+/// instance types may export. The last one is not WASI: it must grant `unknown-host-import`.
+const INTERFACES: &[(&str, &[&str])] = &[
+    ("wasi:cli/stdout", &["get-stdout"]),
+    (
+        "wasi:cli/environment",
+        &["get-environment", "get-arguments", "initial-cwd"],
+    ),
+    ("wasi:cli/exit", &["exit"]),
+    (
+        "wasi:filesystem/types",
+        &[
+            "[method]descriptor.read",
+            "[method]descriptor.write",
+            "[method]descriptor.open-at",
+            "[method]descriptor.stat",
+        ],
+    ),
+    ("wasi:filesystem/preopens", &["get-directories"]),
+    (
+        "wasi:sockets/tcp",
+        &[
+            "[method]tcp-socket.start-connect",
+            "[method]tcp-socket.start-listen",
+            "[method]tcp-socket.accept",
+        ],
+    ),
+    ("wasi:sockets/ip-name-lookup", &["resolve-addresses"]),
+    ("wasi:http/outgoing-handler", &["handle"]),
+    (
+        "wasi:clocks/monotonic-clock",
+        &["now", "subscribe-duration"],
+    ),
+    ("wasi:clocks/wall-clock", &["now"]),
+    (
+        "wasi:random/random",
+        &["get-random-bytes", "get-random-u64"],
+    ),
+    ("wasi:io/streams", &["[method]output-stream.write"]),
+    ("acme:plugin/host", &["call"]),
+];
+const VERSIONS: &[&str] = &["", "@0.2.0", "@0.2.6", "@0.3.0", "@0.3.0-rc-2025-09-16"];
+
+/// Generator: a component importing WASI interfaces (text), optionally with wasm-smith core
+/// modules appended as nested core module sections. Returns the bytes and the root import
+/// names in order.
+pub fn generate_component(u: &mut Unstructured<'_>) -> arbitrary::Result<(Vec<u8>, Vec<String>)> {
+    let n = u.int_in_range(0..=8)?;
+    let mut text = String::from("(component\n");
+    let mut names = Vec::new();
+    for _ in 0..n {
+        let (iface, funcs) = INTERFACES[u.choose_index(INTERFACES.len())?];
+        let name = format!("{iface}{}", VERSIONS[u.choose_index(VERSIONS.len())?]);
+        if names.contains(&name) {
+            continue;
+        }
+        text.push_str(&format!("  (import \"{name}\" (instance"));
+        for f in funcs {
+            if u.arbitrary()? {
+                text.push_str(&format!(" (export \"{f}\" (func))"));
+            }
+        }
+        text.push_str("))\n");
+        names.push(name);
+    }
+    text.push(')');
+    let mut bytes = wat::parse_str(&text).expect("generated component text is valid");
+    for _ in 0..u.int_in_range(0..=2)? {
+        let module = generate_module(u)?;
+        // A core module section (id 1): its contents are the module's bytes.
+        bytes.push(1);
+        let mut len = module.len();
+        loop {
+            let b = (len & 0x7f) as u8;
+            len >>= 7;
+            bytes.push(if len == 0 { b } else { b | 0x80 });
+            if len == 0 {
+                break;
+            }
+        }
+        bytes.extend_from_slice(&module);
+    }
+    Ok((bytes, names))
+}
+
+/// The root component's import names by an independent walk (nested units skipped).
+fn component_imports(wasm: &[u8]) -> (Vec<String>, usize) {
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    let mut nested = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.expect("the analyzer accepted it") {
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => {
+                depth += 1;
+                nested += 1;
+            }
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::ComponentImportSection(r) if depth == 0 => {
+                for i in r {
+                    names.push(i.expect("valid import").name.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    (names, nested)
+}
+
+/// Oracle for generated components: root imports and unit count equal an independent walk;
+/// every grant names a real import of its unit; every import of a known WASI interface grants
+/// a capability and the non-WASI one grants `unknown-host-import`; JSON round-trips. Returns
+/// the number of capabilities.
+pub fn check_component(wasm: &[u8], names: &[String]) -> usize {
+    let a = match analyze(wasm, &Options::default()) {
+        Ok(a) => a,
+        Err(e) => {
+            assert!(e.offset <= wasm.len() as u64);
+            return 0;
+        }
+    };
+    let (walked, nested) = component_imports(wasm);
+    assert_eq!(walked, names, "the walk disagrees with the generator");
+    let root: Vec<String> = a.units[0]
+        .imports
+        .iter()
+        .map(|i| i.display_name())
+        .collect();
+    assert_eq!(
+        root, walked,
+        "component imports differ from an independent walk"
+    );
+    assert_eq!(a.units.len(), 1 + nested, "unit count differs");
+    for c in &a.capabilities {
+        for g in &c.granted_by {
+            let unit = a
+                .units
+                .iter()
+                .find(|u| u.path == g.unit)
+                .unwrap_or_else(|| panic!("grant names unit {} that does not exist", g.unit));
+            let found = if g.export {
+                unit.exports.iter().any(|e| e.name == g.import)
+            } else {
+                unit.imports.iter().any(|i| i.display_name() == g.import)
+            };
+            assert!(
+                found,
+                "{} granted by `{}`, not an import of {}",
+                c.id, g.import, g.unit
+            );
+        }
+    }
+    for name in names {
+        let grants: Vec<&str> = a
+            .capabilities
+            .iter()
+            .filter(|c| {
+                c.granted_by
+                    .iter()
+                    .any(|g| g.unit == "/" && g.import == *name)
+            })
+            .map(|c| c.id.as_str())
+            .collect();
+        if name.starts_with("acme:") {
+            assert_eq!(grants, ["unknown-host-import"], "{name}");
+        } else if !name.starts_with("wasi:io/") {
+            assert!(!grants.is_empty(), "`{name}` grants no capability");
+        }
+    }
+    round_trip(&a);
+    a.capabilities.len()
+}
+
+/// Generator: a random component structure from wasm-smith (names and types unrelated to
+/// WASI): robustness of the component walk.
+pub fn generate_smith_component(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<u8>> {
+    let config = wasm_smith::Config::arbitrary(u)?;
+    Ok(wasm_smith::Component::new(config, u)?.to_bytes())
+}
+
+/// Oracle for any component: never panics; accepted ones list the same root imports as an
+/// independent walk and round-trip through JSON.
+pub fn check_any_component(wasm: &[u8]) {
+    if let Ok(a) = analyze(wasm, &Options::default()) {
+        let (walked, nested) = component_imports(wasm);
+        let root: Vec<String> = a.units[0]
+            .imports
+            .iter()
+            .map(|i| i.display_name())
+            .collect();
+        assert_eq!(root, walked);
+        assert_eq!(a.units.len(), 1 + nested);
+        round_trip(&a);
+    }
+}
+
+/// Values a generated policy draws from, per key: mostly valid, some not.
+const POLICY_VALUES: &[(&str, &[&str])] = &[
+    ("level", &["\"warn\"", "\"allow\"", "\"deny\"", "\"error\""]),
+    (
+        "capabilities",
+        &[
+            "[\"net-*\", \"fs-write\"]",
+            "[\"stdio\", \"clock-*\", \"random\"]",
+            "[\"nope\"]",
+            "[]",
+            "[\"[\"]",
+        ],
+    ),
+    (
+        "imports",
+        &[
+            "[\"wasi:sockets/*@0.2\", \"wasi_snapshot_preview1#sock_*\"]",
+            "[\"wasi_snapshot_preview1\"]",
+            "[\"#x\"]",
+            "[\"a@~>1\"]",
+            "[\"\"]",
+        ],
+    ),
+    ("max-pages", &["16", "65536", "-1", "0"]),
+    ("max-bytes", &["1048576", "18446744073709551615", "\"1\""]),
+    ("max-elements", &["10", "100000", "\"10\""]),
+    (
+        "features",
+        &[
+            "[\"threads\", \"shared-memory\"]",
+            "[\"simd\"]",
+            "[\"simd128\"]",
+        ],
+    ),
+    (
+        "kinds",
+        &[
+            "[\"core-module\"]",
+            "[\"core-module\", \"component\"]",
+            "[]",
+            "[\"module\"]",
+        ],
+    ),
+    (
+        "producers",
+        &[
+            "[{ name = \"rustc\", version = \"<1.56\" }]",
+            "[{ name = \"clang\", field = \"processed-by\", reason = \"r\" }]",
+            "[{ name = \"x\", field = \"tool\" }]",
+            "[{ version = \"1\" }]",
+        ],
+    ),
+    (
+        "dependencies",
+        &[
+            "[{ name = \"smallvec\", version = \">=1.0.0, <1.6.1\", reason = \"r\" }]",
+            "[{ name = \"regex\" }]",
+            "[{ name = \"x\", version = \"bad\" }]",
+        ],
+    ),
+    ("keys", &["[]", "[\"no-such.pub\"]"]),
+    (
+        "accept",
+        &["[\"embedded\"]", "[\"attestation\"]", "[]", "[\"other\"]"],
+    ),
+    ("reports", &["[]", "[\"r.json\"]"]),
+    ("runtime", &["\"wasmtime*\"", "\"[\""]),
+    (
+        "categories",
+        &["[\"sandbox\"]", "[\"sandbox\", \"limits\"]"],
+    ),
+    (
+        "forbid",
+        &[
+            "[\"escaped\"]",
+            "[\"escaped\", \"crashed\"]",
+            "[\"pass\"]",
+            "[\"escape\"]",
+        ],
+    ),
+    ("max-age-days", &["30", "-3"]),
+    ("suite-digest", &["\"ab\""]),
+];
+const EXCEPTION_LINES: &[&str] = &[
+    "name = \"*.wasm\"",
+    "name = \"[\"",
+    "digest = \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"",
+    "digest = \"12\"",
+    "rules = [\"capability-denied\"]",
+    "rules = [\"nope\"]",
+    "reason = \"because\"",
+    "reason = \"\"",
+    "expires = 2027-01-01",
+    "expires = 2020-01-01",
+    "expires = 2027-01-01T00:00:00Z",
+    "expires = \"2027\"",
+];
+const GARBAGE: &[&str] = &[
+    "unknown-key = 1",
+    "[rules]",
+    "[rules.capability-denied",
+    "= 1",
+    "\"unterminated",
+    "# comment",
+    "version = 2",
+];
+
+/// Generator: a policy built from the rule registry (tables of real rules, values from
+/// `POLICY_VALUES`, exceptions, the odd garbage line), or a shipped policy with bytes
+/// overwritten.
+pub fn generate_policy(u: &mut Unstructured<'_>) -> arbitrary::Result<String> {
+    if u.ratio(1, 4)? {
+        let (_, _, text) = wasmcert_policy::PACKS[u.choose_index(wasmcert_policy::PACKS.len())?];
+        let base = if u.arbitrary()? {
+            wasmcert_policy::TEMPLATE
+        } else {
+            text
+        };
+        let mut b = base.as_bytes().to_vec();
+        for _ in 0..u.int_in_range(1..=6)? {
+            let i = u.choose_index(b.len())?;
+            b[i] = u.arbitrary()?;
+        }
+        return Ok(String::from_utf8_lossy(&b).into_owned());
+    }
+    let pick = |u: &mut Unstructured<'_>,
+                list: &[&'static str]|
+     -> arbitrary::Result<&'static str> { Ok(list[u.choose_index(list.len())?]) };
+    let mut text = String::new();
+    if u.ratio(19, 20)? {
+        text.push_str(if u.ratio(19, 20)? {
+            "version = 1\n"
+        } else {
+            "version = 2\n"
+        });
+    }
+    if u.arbitrary()? {
+        text.push_str("name = \"fuzz\"\n");
+    }
+    let rules = wasmcert_policy::RULES;
+    let mut used = Vec::new();
+    for _ in 0..u.int_in_range(0..=6)? {
+        let r = &rules[u.choose_index(rules.len())?];
+        if used.contains(&r.id) {
+            continue;
+        }
+        used.push(r.id);
+        text.push_str(&format!("[rules.{}]\n", r.id));
+        for key in std::iter::once(&"level").chain(r.fields.iter()) {
+            // Required fields are present more often than optional ones.
+            if !u.ratio(3, 4)? {
+                continue;
+            }
+            let values = POLICY_VALUES
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(&["1"][..], |(_, v)| v);
+            text.push_str(&format!("{key} = {}\n", pick(u, values)?));
+        }
+        if u.ratio(1, 20)? {
+            text.push_str(pick(u, GARBAGE)?);
+            text.push('\n');
+        }
+    }
+    for _ in 0..u.int_in_range(0..=3)? {
+        text.push_str("[[exceptions]]\n");
+        let mut keys = Vec::new();
+        for _ in 0..u.int_in_range(1..=4)? {
+            let line = pick(u, EXCEPTION_LINES)?;
+            let key = line.split(' ').next().unwrap_or("");
+            if !keys.contains(&key) {
+                keys.push(key);
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// A fixed analysis policies are evaluated on in the fuzzer.
+fn policy_subject() -> &'static Analysis {
+    static A: std::sync::OnceLock<Analysis> = std::sync::OnceLock::new();
+    A.get_or_init(|| {
+        let wasm = wat::parse_str(IMPORTS).expect("valid");
+        analyze(&wasm, &Options::default()).expect("analyses")
+    })
+}
+
+/// Oracle for policy text: parsing never panics; an error has a place inside the text; a
+/// parsed policy serialises and parses back to the same document (and the same text again);
+/// compiling never panics (keys and reports resolve under a directory that does not exist);
+/// a compiled policy evaluates without panicking.
+pub fn check_policy(text: &str) {
+    use wasmcert_policy::native::parse_raw;
+    match parse_raw(text, "p.toml") {
+        Ok(raw) => {
+            let once = toml::to_string(&raw).expect("a parsed policy serialises");
+            let back = parse_raw(&once, "p.toml")
+                .unwrap_or_else(|e| panic!("serialised policy does not parse: {e}\n{once}"));
+            assert_eq!(raw, back, "parse -> serialise -> parse changed the policy");
+            assert_eq!(
+                once,
+                toml::to_string(&back).expect("serialises"),
+                "not stable"
+            );
+        }
+        Err(e) => {
+            assert!(!e.message.is_empty());
+            if let Some((line, col)) = e.at {
+                let lines = text.split('\n').count();
+                assert!(line >= 1 && line <= lines.max(1), "line {line} of {lines}");
+                assert!(col >= 1);
+            }
+        }
+    }
+    let base = std::path::Path::new("/nonexistent/wasmcert-fuzz");
+    if let Ok(p) = wasmcert_policy::Policy::from_text(text, "p.toml", base, false) {
+        let d = p
+            .evaluate(policy_subject(), &[])
+            .expect("native policies always evaluate");
+        assert_eq!(
+            d.allowed,
+            !d.findings
+                .iter()
+                .any(|f| f.level == wasmcert_policy::Level::Deny && f.excepted.is_none())
+        );
+        let _ = p.meta_findings(&d.used_exceptions);
+    }
+}
+
+/// Fragments of WASI testsuite specs.
+const SPEC_PARTS: &[&str] = &[
+    "\"args\": [\"a\", \"b c\"]",
+    "\"args\": 1",
+    "\"env\": {\"K\": \"V\"}",
+    "\"env\": {\"\": \"x\"}",
+    "\"env\": {\"A=B\": \"x\"}",
+    "\"dirs\": [\"fixture\"]",
+    "\"dirs\": [\"../up\"]",
+    "\"dirs\": [\"/abs\"]",
+    "\"dirs\": [\"a/../../b\"]",
+    "\"root\": \"r\"",
+    "\"root\": \"..\"",
+    "\"exit_code\": 0",
+    "\"exit_code\": 42",
+    "\"exit_code\": -1",
+    "\"exit_code\": 99999999999",
+    "\"stdout\": \"hi\\n\"",
+    "\"stderr\": \"\"",
+    "\"operations\": [{\"type\": \"run\"}]",
+    "\"unknown\": null",
+    "\"args\": [null]",
+];
+
+/// Generator: a spec object assembled from fragments, or random bytes.
+pub fn generate_spec(u: &mut Unstructured<'_>) -> arbitrary::Result<String> {
+    if u.ratio(1, 5)? {
+        let b: Vec<u8> = u.arbitrary()?;
+        return Ok(String::from_utf8_lossy(&b).into_owned());
+    }
+    let parts: Vec<&str> = (0..u.int_in_range(0..=6)?)
+        .map(|_| u.choose_index(SPEC_PARTS.len()).map(|i| SPEC_PARTS[i]))
+        .collect::<arbitrary::Result<_>>()?;
+    Ok(format!("{{{}}}", parts.join(", ")))
+}
+
+/// Oracle for specs: never panics; an accepted spec only names relative fixture dirs inside
+/// the work dir and valid environment names.
+pub fn check_spec(text: &str) {
+    let file = std::path::Path::new("t.json");
+    if let Ok(s) = wasmcert_certify::case::parse_testsuite_spec(text, file) {
+        for d in &s.fixture_dirs {
+            let p = std::path::Path::new(d);
+            assert!(!p.is_absolute(), "absolute fixture dir {d}");
+            assert!(
+                !p.components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir)),
+                "fixture dir {d} climbs out"
+            );
+        }
+        for k in s.env.keys() {
+            assert!(!k.is_empty() && !k.contains('='), "env name {k:?}");
+        }
+    }
+}
+
 /// The committed test key and signed fixture bundle (reports/tests/).
 pub const TEST_PUB: &str = include_str!("../../reports/tests/keys/test.pub");
 pub const TEST_BUNDLE: &str = include_str!("../../reports/tests/data/hello.sigstore.json");
@@ -261,6 +744,88 @@ mod tests {
             rejected * 2 > iters(300),
             "only {rejected} mutated bundles rejected"
         );
+    }
+
+    #[test]
+    fn smoke_components() {
+        let (mut generated, mut with_capabilities, mut nested) = (0, 0, 0);
+        for i in 0..iters(200) {
+            let raw = seeded_bytes(i + 500_000, 4096);
+            let mut u = Unstructured::new(&raw);
+            let Ok((wasm, names)) = generate_component(&mut u) else {
+                continue;
+            };
+            generated += 1;
+            if check_component(&wasm, &names) > 0 {
+                with_capabilities += 1;
+            }
+            if component_imports(&wasm).1 > 0 {
+                nested += 1;
+            }
+            let raw = seeded_bytes(i + 900_000, 2048);
+            if let Ok(c) = generate_smith_component(&mut Unstructured::new(&raw)) {
+                check_any_component(&c);
+            }
+        }
+        assert!(generated * 2 > iters(200), "only {generated} components");
+        assert!(
+            with_capabilities * 3 > iters(200),
+            "only {with_capabilities} grant anything"
+        );
+        assert!(nested * 10 > iters(200), "only {nested} nest core modules");
+    }
+
+    #[test]
+    fn smoke_policy_parse() {
+        let (mut parsed, mut compiled) = (0, 0);
+        for i in 0..iters(400) {
+            let raw = seeded_bytes(i + 1_000_000, 512);
+            let Ok(text) = generate_policy(&mut Unstructured::new(&raw)) else {
+                continue;
+            };
+            check_policy(&text);
+            if wasmcert_policy::native::parse_raw(&text, "p").is_ok() {
+                parsed += 1;
+            }
+            if wasmcert_policy::Policy::from_text(
+                &text,
+                "p",
+                std::path::Path::new("/nonexistent"),
+                false,
+            )
+            .is_ok()
+            {
+                compiled += 1;
+            }
+        }
+        // The generator reaches both the parser's and the compiler's error paths and successes.
+        assert!(parsed * 10 > iters(400), "only {parsed} parsed");
+        assert!(compiled * 20 > iters(400), "only {compiled} compiled");
+        assert!(compiled < iters(400), "no policy failed to compile");
+        // The shipped policies are inputs too.
+        check_policy(wasmcert_policy::TEMPLATE);
+        for (_, _, text) in wasmcert_policy::PACKS {
+            check_policy(text);
+        }
+    }
+
+    #[test]
+    fn smoke_wasi_testsuite_spec() {
+        let mut accepted = 0;
+        for i in 0..iters(400) {
+            let raw = seeded_bytes(i + 2_000_000, 256);
+            let Ok(text) = generate_spec(&mut Unstructured::new(&raw)) else {
+                continue;
+            };
+            check_spec(&text);
+            if wasmcert_certify::case::parse_testsuite_spec(&text, std::path::Path::new("t"))
+                .is_ok()
+            {
+                accepted += 1;
+            }
+        }
+        assert!(accepted * 10 > iters(400), "only {accepted} specs accepted");
+        assert!(accepted < iters(400));
     }
 
     #[test]

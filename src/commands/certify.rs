@@ -39,6 +39,8 @@ Examples:
   wasmcert certify --adapter my-runtime.toml --jobs 4
   wasmcert certify --wasi-testsuite wasi-testsuite/tests/c/testsuite
   wasmcert certify --shard 2/4 --format json -o shard2.json
+  wasmcert certify --generated 200 --seed 7           # wasm-smith stress cases, reproducible
+  wasmcert certify --generated 200 --seed 7 --filter 's7-00042' --save-generated out/
 
 Exit status:
   0  every case passed (or is a listed expected failure, or not supported by the runtime)
@@ -61,6 +63,19 @@ pub struct Opts {
     /// Run a directory in the WASI testsuite format instead (manifest.json + NAME.wasm + NAME.json).
     #[arg(long, value_name = "DIR", conflicts_with = "suite")]
     pub wasi_testsuite: Option<PathBuf>,
+    /// Run N generated stress cases (wasm-smith modules with huge memories, deep recursion,
+    /// long loops, many tables, random host calls) in the `generated` category: the runtime
+    /// must end each run itself inside the case limits. Replaces the built-in suites unless
+    /// --suite or --wasi-testsuite is given too.
+    #[arg(long, value_name = "N")]
+    pub generated: Option<usize>,
+    /// Seed of the generated cases; the same seed gives the same modules.
+    #[arg(long, value_name = "S", default_value_t = 1, requires = "generated")]
+    pub seed: u64,
+    /// Write the generated modules (after --filter) to DIR as <case>.wasm, to reproduce a
+    /// finding outside wasmcert.
+    #[arg(long, value_name = "DIR", requires = "generated")]
+    pub save_generated: Option<PathBuf>,
     /// Only cases whose id (`category/case`) matches this regex.
     #[arg(long, value_name = "REGEX")]
     pub filter: Option<String>,
@@ -154,11 +169,50 @@ pub fn load_cases(
 
 impl Opts {
     pub fn run(&self) -> Result<ExitCode> {
-        let (suite_name, cases) = load_cases(
-            self.suite.as_deref(),
-            self.wasi_testsuite.as_deref(),
-            self.filter.as_deref(),
-        )?;
+        let (suite_name, cases) = match self.generated {
+            None => load_cases(
+                self.suite.as_deref(),
+                self.wasi_testsuite.as_deref(),
+                self.filter.as_deref(),
+            )?,
+            Some(n) => {
+                if n > wasmcert_certify::generated::MAX_GENERATED {
+                    bail!(
+                        "--generated {n}: at most {} cases per run",
+                        wasmcert_certify::generated::MAX_GENERATED
+                    );
+                }
+                let mut generated = wasmcert_certify::generated::generate(n, self.seed);
+                if let Some(f) = &self.filter {
+                    let re = regex::Regex::new(f)
+                        .with_context(|| format!("--filter {f:?} is not a valid regex"))?;
+                    generated.retain(|c| re.is_match(&c.id));
+                }
+                if let Some(dir) = &self.save_generated {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                    for c in &generated {
+                        let name = c.id.replace('/', "-");
+                        let p = dir.join(format!("{name}.wasm"));
+                        std::fs::write(&p, c.wasm()?)
+                            .with_context(|| format!("writing {}", p.display()))?;
+                    }
+                }
+                let name = format!("wasmcert-generated (seed {}, {n} cases)", self.seed);
+                if self.suite.is_some() || self.wasi_testsuite.is_some() {
+                    let (base, mut cases) = load_cases(
+                        self.suite.as_deref(),
+                        self.wasi_testsuite.as_deref(),
+                        self.filter.as_deref(),
+                    )?;
+                    cases.extend(generated);
+                    cases.sort_by(|a, b| a.id.cmp(&b.id));
+                    (format!("{base} + {name}"), cases)
+                } else {
+                    (name, generated)
+                }
+            }
+        };
         let digest = suite_digest(&cases);
         let cases = match &self.shard {
             Some(s) => {
