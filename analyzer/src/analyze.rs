@@ -27,6 +27,9 @@ const LARGE_INITIAL_MEMORY: u64 = 1 << 30;
 /// Imports and exports kept per unit: each costs at least 3 input bytes, so this is only
 /// reached by absurd inputs, and it keeps the JSON of such a file bounded.
 const MAX_ITEMS: usize = 1_000_000;
+/// Inputs (and code) smaller than this are hashed and validated on the calling thread: for
+/// them, waking rayon's workers costs more than the second core gives back.
+const PARALLEL_BYTES: usize = 256 << 10;
 /// Delimiters hashed per signature (wasmsign2's own limit on hashes).
 const MAX_DELIMITERS: usize = 64;
 
@@ -249,11 +252,19 @@ fn reftype_features(r: &RefType, out: &mut BTreeSet<&'static str>) {
 /// Analyse one binary. `bytes` is the whole file; nothing is copied from it except names and
 /// the facts in the result.
 pub fn analyze(bytes: &[u8], opts: &Options) -> Result<Analysis, Error> {
-    // SHA-256 runs on a second core while the first parses.
-    let (digest, parsed) = rayon::join(
-        || hex::encode(Sha256::digest(bytes)),
-        || walk(bytes, opts.validate),
-    );
+    // SHA-256 runs on a second core while the first parses; below `PARALLEL_BYTES` handing
+    // work to another thread costs more than it saves.
+    let (digest, parsed) = if bytes.len() < PARALLEL_BYTES {
+        (
+            hex::encode(Sha256::digest(bytes)),
+            walk(bytes, opts.validate),
+        )
+    } else {
+        rayon::join(
+            || hex::encode(Sha256::digest(bytes)),
+            || walk(bytes, opts.validate),
+        )
+    };
     let (mut units, mut findings) = parsed?;
     let root = &units[0];
     let subject = Subject {
@@ -427,18 +438,24 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
 
     // Validate function bodies in parallel; report the error at the lowest offset so the
     // message does not depend on thread scheduling.
-    let results: Vec<Result<(usize, u32), Error>> = pending
-        .into_par_iter()
-        .map_init(
-            FuncValidatorAllocations::default,
-            |allocs, (func, body, idx)| {
-                let mut v = func.into_validator(std::mem::take(allocs));
-                let r = features::validate_body(&mut v, &body);
-                *allocs = v.into_allocations();
-                r.map(|bits| (idx, bits)).map_err(Error::from)
-            },
-        )
-        .collect();
+    let check =
+        |allocs: &mut FuncValidatorAllocations,
+         (func, body, idx): (FuncToValidate<ValidatorResources>, FunctionBody<'_>, usize)| {
+            let mut v = func.into_validator(std::mem::take(allocs));
+            let r = features::validate_body(&mut v, &body);
+            *allocs = v.into_allocations();
+            r.map(|bits| (idx, bits)).map_err(Error::from)
+        };
+    let body_bytes: usize = pending.iter().map(|(_, b, _)| b.range().len()).sum();
+    let results: Vec<Result<(usize, u32), Error>> = if body_bytes < PARALLEL_BYTES {
+        let mut allocs = FuncValidatorAllocations::default();
+        pending.into_iter().map(|p| check(&mut allocs, p)).collect()
+    } else {
+        pending
+            .into_par_iter()
+            .map_init(FuncValidatorAllocations::default, check)
+            .collect()
+    };
     let mut first_err: Option<Error> = None;
     for r in results {
         match r {

@@ -183,7 +183,7 @@ mod tests {
             assert!(
                 wasmparser::Parser::new(0)
                     .parse_all(&wasm)
-                    .any(|p| matches!(p, Ok(wasmparser::Payload::ExportSection(r)) if r.into_iter().any(|e| e.is_ok_and(|e| e.name == "_start"))))
+                    .any(|p| matches!(p, Ok(wasmparser::Payload::ExportSection(r)) if r.clone().into_iter().any(|e| e.is_ok_and(|e| e.name == "_start"))))
             );
             profiles.insert(case.id.rsplit('-').next().unwrap().to_string());
         }

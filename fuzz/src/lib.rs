@@ -51,7 +51,13 @@ const IMPORTS: &str = r#"(module
 /// Generator: a wasm-smith module aimed at WASI imports.
 pub fn generate_module(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<u8>> {
     let mut config = wasm_smith::Config::arbitrary(u)?;
-    config.available_imports = Some(wat::parse_str(IMPORTS).expect("IMPORTS is valid text"));
+    // Parsed once: text parsing per input would dominate a campaign.
+    static IMPORTS_WASM: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    config.available_imports = Some(
+        IMPORTS_WASM
+            .get_or_init(|| wat::parse_str(IMPORTS).expect("IMPORTS is valid text"))
+            .clone(),
+    );
     config.max_imports = config.max_imports.max(4);
     let m = wasm_smith::Module::new(config, u)?;
     Ok(m.to_bytes())
@@ -744,6 +750,72 @@ mod tests {
             rejected * 2 > iters(300),
             "only {rejected} mutated bundles rejected"
         );
+    }
+
+    /// Every input a campaign once crashed on (`fuzz/regressions/<target>/`) runs through its
+    /// target's oracle again.
+    #[test]
+    fn regressions() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
+        let mut ran = 0;
+        for target in std::fs::read_dir(&dir).unwrap() {
+            let target = target.unwrap().path();
+            if !target.is_dir() {
+                continue;
+            }
+            let name = target.file_name().unwrap().to_string_lossy().into_owned();
+            for input in std::fs::read_dir(&target).unwrap() {
+                let data = std::fs::read(input.unwrap().path()).unwrap();
+                run_target(&name, &data);
+                ran += 1;
+            }
+        }
+        eprintln!("{ran} regression inputs");
+    }
+
+    /// What each fuzz target does with one input (the same as `fuzz_targets/*.rs`).
+    fn run_target(name: &str, data: &[u8]) {
+        let mut u = Unstructured::new(data);
+        match name {
+            "analyze_bytes" => check_bytes(data),
+            "analyze_smith" => {
+                if let Ok(w) = generate_module(&mut u) {
+                    check_module(&w);
+                }
+            }
+            "analyze_component" => {
+                if u.arbitrary::<bool>().unwrap_or(false) {
+                    if let Ok((w, names)) = generate_component(&mut u) {
+                        check_component(&w, &names);
+                    }
+                } else if let Ok(w) = generate_smith_component(&mut u) {
+                    check_any_component(&w);
+                }
+            }
+            "bundle_verify" => {
+                check_bundle(data);
+                if let Ok(b) = mutate_bundle(&mut u) {
+                    check_bundle(&b);
+                }
+            }
+            "policy_parse" => {
+                if let Ok(t) = std::str::from_utf8(data) {
+                    check_policy(t);
+                }
+                if let Ok(t) = generate_policy(&mut u) {
+                    check_policy(&t);
+                }
+            }
+            "wasi_testsuite_spec" => {
+                if let Ok(t) = std::str::from_utf8(data) {
+                    check_spec(t);
+                }
+                if let Ok(t) = generate_spec(&mut u) {
+                    check_spec(&t);
+                }
+            }
+            other => panic!("fuzz/regressions/{other}: no such target"),
+        }
     }
 
     #[test]
