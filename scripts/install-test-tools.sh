@@ -6,6 +6,7 @@
 #   install-verifiers.sh     independent DSSE / Sigstore bundle verifiers
 #   install-policy-tools.sh  pre-commit, regopy (bench peer), action-validator
 #   install-browser-tools.sh Debian chromium + npm playwright-core (matrix browser test)
+#   install-oci-tools.sh     Debian docker-registry, skopeo, wrk (OCI and webhook tests)
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$DIR/install-validators.sh"
@@ -13,3 +14,4 @@ DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$DIR/install-verifiers.sh"
 "$DIR/install-policy-tools.sh"
 "$DIR/install-browser-tools.sh"
+"$DIR/install-oci-tools.sh"

@@ -1,5 +1,6 @@
 //! Turning command-line paths into inputs: files, directories (recursive `*.wasm`, sorted, not
-//! following symlinked directories) and `-` for stdin.
+//! following symlinked directories), `-` for stdin, and OCI artifacts (`oci://...`,
+//! `oci-layout:...`).
 
 use anyhow::{Context, Result};
 use std::io::Read;
@@ -9,6 +10,8 @@ use std::path::{Path, PathBuf};
 pub enum Input {
     File(PathBuf),
     Stdin,
+    /// A Wasm OCI artifact in a registry or an image layout.
+    Oci(wasmcert_oci::Source),
 }
 
 impl Input {
@@ -17,6 +20,7 @@ impl Input {
         match self {
             Input::File(p) => p.display().to_string(),
             Input::Stdin => "-".into(),
+            Input::Oci(s) => s.display(),
         }
     }
 
@@ -41,6 +45,9 @@ impl Input {
                     .context("cannot read the file")?;
                 Ok(Bytes::Owned(v))
             }
+            Input::Oci(s) => Ok(Bytes::Owned(
+                wasmcert_oci::fetch_blocking(s, &wasmcert_oci::FetchOptions::default())?.wasm,
+            )),
             Input::Stdin => {
                 let mut v = Vec::new();
                 std::io::stdin()
@@ -86,6 +93,17 @@ pub fn expand(paths: &[String]) -> (Vec<Input>, Vec<(String, anyhow::Error)>) {
         if p == "-" {
             inputs.push(Input::Stdin);
             continue;
+        }
+        match wasmcert_oci::parse(p) {
+            Some(Ok(source)) => {
+                inputs.push(Input::Oci(source));
+                continue;
+            }
+            Some(Err(e)) => {
+                errors.push((p.clone(), anyhow::Error::new(e)));
+                continue;
+            }
+            None => {}
         }
         let path = PathBuf::from(p);
         match std::fs::metadata(&path) {

@@ -283,9 +283,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> Result<Analysis, Error> {
     for u in &mut units {
         u.custom_sections.sort_by_key(|c| c.offset);
     }
-    findings.sort_by(|a, b| {
-        (b.severity, &a.code, &a.unit, a.offset).cmp(&(a.severity, &b.code, &b.unit, b.offset))
-    });
+    crate::findings::sort(&mut findings);
     Ok(Analysis {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -299,6 +297,7 @@ pub fn analyze(bytes: &[u8], opts: &Options) -> Result<Analysis, Error> {
         features: all_features.into_iter().collect(),
         units,
         findings,
+        oci: None,
     })
 }
 

@@ -46,6 +46,11 @@ pub const FINDINGS: &[(&str, Severity, &str)] = &[
         "WASI interfaces of more than one generation (e.g. 0.2 and 0.3) are imported",
     ),
     (
+        "oci-config-mismatch",
+        Severity::Error,
+        "the OCI artifact's config disagrees with the Wasm binary it ships (e.g. hides an import)",
+    ),
+    (
         "shared-memory",
         Severity::Warning,
         "a memory is shared between threads",
@@ -101,6 +106,14 @@ pub const FINDINGS: &[(&str, Severity, &str)] = &[
         "exports the Wizer pre-initialisation hook, callable again at run time",
     ),
 ];
+
+/// The documented order of findings: severity descending, then code, unit and offset
+/// (findings without an offset first); ties keep their order.
+pub fn sort(findings: &mut [crate::model::Finding]) {
+    findings.sort_by(|a, b| {
+        (b.severity, &a.code, &a.unit, a.offset).cmp(&(a.severity, &b.code, &b.unit, b.offset))
+    });
+}
 
 pub fn lookup(code: &str) -> Option<(Severity, &'static str)> {
     FINDINGS

@@ -27,6 +27,24 @@ pub struct Analysis {
     /// The root module or component first, then every nested module/component, depth first.
     pub units: Vec<Unit>,
     pub findings: Vec<Finding>,
+    /// Set when the input was an OCI artifact (`oci://...`, `oci-layout:...`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub oci: Option<OciInfo>,
+}
+
+/// Where an analysed binary came from when it was an OCI artifact; every digest was verified
+/// against the bytes before analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OciInfo {
+    /// The reference as given (`oci://registry/repo:tag`, `oci-layout:dir:tag`).
+    pub reference: String,
+    /// `sha256:...` of the manifest: the artifact's immutable identity.
+    pub manifest_digest: String,
+    pub manifest_media_type: String,
+    pub config_digest: String,
+    pub config_media_type: String,
+    pub layer_digest: String,
+    pub layer_media_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

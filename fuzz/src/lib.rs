@@ -195,9 +195,23 @@ pub fn generate_component(u: &mut Unstructured<'_>) -> arbitrary::Result<(Vec<u8
             continue;
         }
         text.push_str(&format!("  (import \"{name}\" (instance"));
+        // Methods take their resource: declare each resource once, before its methods.
+        let mut resources: Vec<&str> = Vec::new();
         for f in funcs {
-            if u.arbitrary()? {
-                text.push_str(&format!(" (export \"{f}\" (func))"));
+            if !u.arbitrary()? {
+                continue;
+            }
+            match f.strip_prefix("[method]").and_then(|m| m.split_once('.')) {
+                Some((res, _)) => {
+                    if !resources.contains(&res) {
+                        text.push_str(&format!(" (export \"{res}\" (type ${res} (sub resource)))"));
+                        resources.push(res);
+                    }
+                    text.push_str(&format!(
+                        " (export \"{f}\" (func (param \"self\" (borrow ${res}))))"
+                    ));
+                }
+                None => text.push_str(&format!(" (export \"{f}\" (func))")),
             }
         }
         text.push_str("))\n");

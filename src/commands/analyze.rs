@@ -86,6 +86,19 @@ pub fn analyze_all(
 }
 
 fn analyze_one(input: &Input, validate: bool) -> Result<Analysis, String> {
+    if let Input::Oci(source) = input {
+        // The artifact (every digest verified) is analysed, then annotated with its OCI
+        // identity and the config cross-check.
+        let artifact = wasmcert_oci::fetch_blocking(source, &wasmcert_oci::FetchOptions::default())
+            .map_err(|e| e.to_string())?;
+        let opts = Options {
+            validate,
+            path: input.display(),
+        };
+        let mut a = analyze(&artifact.wasm, &opts).map_err(|e| e.to_string())?;
+        wasmcert_oci::annotate(&mut a, &artifact);
+        return Ok(a);
+    }
     let bytes = input.read().map_err(|e| format!("{e:#}"))?;
     let opts = Options {
         validate,

@@ -1,0 +1,179 @@
+//! OCI image-layout directories (`oci-layout`, `index.json`, `blobs/sha256/<hex>`): reading an
+//! artifact from one, and writing one (tests, and pushing with `skopeo copy oci:DIR:TAG ...`).
+
+use crate::{
+    Artifact, Descriptor, Error, MAX_CONFIG, MAX_MANIFEST, Source, err, is_index, json,
+    parse_manifest, pick_from_index, sha256, verify_blob,
+};
+use serde_json::{Value, json};
+use std::io::Read;
+use std::path::Path;
+use wasmcert_analyzer::OciInfo;
+
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// Read at most `max` bytes of a file; more is an error (a hostile layout must not make us
+/// read a disk image).
+fn read_bounded(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, Error> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| err(format!("cannot read the {what} {}: {e}", path.display())))?;
+    let mut v = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut v)
+        .map_err(|e| err(format!("cannot read the {what} {}: {e}", path.display())))?;
+    if v.len() as u64 > max {
+        return Err(err(format!(
+            "the {what} {} is larger than {max} bytes",
+            path.display()
+        )));
+    }
+    Ok(v)
+}
+
+fn blob(dir: &Path, d: &Descriptor, max: u64, what: &str) -> Result<Vec<u8>, Error> {
+    if d.size > max {
+        return Err(err(format!(
+            "the {what} {} is {} bytes, more than the {max}-byte cap",
+            d.digest, d.size
+        )));
+    }
+    // The digest was checked to be sha256:<64 hex>, so this path stays inside `blobs/`.
+    let hex = &d.digest["sha256:".len()..];
+    let bytes = read_bounded(&dir.join("blobs/sha256").join(hex), max, what)?;
+    verify_blob(&bytes, d, what)?;
+    Ok(bytes)
+}
+
+/// Fetch and verify the artifact a layout source names.
+pub fn fetch(source: &Source, max_layer: u64) -> Result<Artifact, Error> {
+    let Source::Layout { dir, tag, digest } = source else {
+        return Err(err("not a layout source"));
+    };
+    let marker = read_bounded(&dir.join("oci-layout"), 4096, "layout marker")?;
+    if json(&marker, "oci-layout file")?["imageLayoutVersion"]
+        .as_str()
+        .is_none()
+    {
+        return Err(err(format!(
+            "{}/oci-layout has no imageLayoutVersion: not an OCI image layout",
+            dir.display()
+        )));
+    }
+    let index = json(
+        &read_bounded(&dir.join("index.json"), MAX_MANIFEST, "index")?,
+        "index.json",
+    )?;
+    let entries = index["manifests"]
+        .as_array()
+        .ok_or_else(|| err("index.json has no manifests"))?;
+    let chosen: Vec<&Value> = entries
+        .iter()
+        .filter(|m| match (tag, digest) {
+            (Some(t), _) => m["annotations"][REF_NAME].as_str() == Some(t),
+            (None, Some(d)) => m["digest"].as_str() == Some(d),
+            (None, None) => true,
+        })
+        .collect();
+    let entry = match chosen.as_slice() {
+        [one] => *one,
+        [] => {
+            let tags: Vec<&str> = entries
+                .iter()
+                .filter_map(|m| m["annotations"][REF_NAME].as_str())
+                .collect();
+            return Err(err(format!(
+                "no manifest {} in the layout (tags: {})",
+                tag.as_ref()
+                    .map(|t| format!("tagged {t}"))
+                    .or(digest.clone())
+                    .unwrap_or_default(),
+                if tags.is_empty() {
+                    "none".into()
+                } else {
+                    tags.join(", ")
+                }
+            )));
+        }
+        many => {
+            return Err(err(format!(
+                "the layout holds {} manifests: name one with :TAG or @sha256:...",
+                many.len()
+            )));
+        }
+    };
+    let mut d = crate::descriptor(entry, "manifest")?;
+    let mut bytes = blob(dir, &d, MAX_MANIFEST, "manifest")?;
+    let mut manifest = json(&bytes, "manifest")?;
+    if is_index(&manifest, &d.media_type) {
+        d = pick_from_index(&manifest)?;
+        bytes = blob(dir, &d, MAX_MANIFEST, "manifest")?;
+        manifest = json(&bytes, "manifest")?;
+    }
+    let parsed = parse_manifest(&manifest, &d.media_type)?;
+    let config_bytes = blob(dir, &parsed.config, MAX_CONFIG, "config")?;
+    let config = json(&config_bytes, "config")?;
+    let wasm = blob(dir, &parsed.layer, max_layer, "layer")?;
+    Ok(Artifact {
+        info: OciInfo {
+            reference: source.display(),
+            manifest_digest: sha256(&bytes),
+            manifest_media_type: parsed.media_type,
+            config_digest: parsed.config.digest,
+            config_media_type: parsed.config.media_type,
+            layer_digest: parsed.layer.digest,
+            layer_media_type: parsed.layer.media_type,
+        },
+        config,
+        wasm,
+    })
+}
+
+/// What to put in a layout: the config and layers with their media types, and the tag.
+pub struct Write<'a> {
+    pub tag: &'a str,
+    pub config_media_type: &'a str,
+    pub config: &'a [u8],
+    pub layers: &'a [(&'a str, &'a [u8])],
+}
+
+/// Write (or add to) an OCI image layout. Returns the manifest digest.
+pub fn write(dir: &Path, w: &Write<'_>) -> std::io::Result<String> {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs)?;
+    let put = |bytes: &[u8]| -> std::io::Result<String> {
+        let d = sha256(bytes);
+        std::fs::write(blobs.join(&d["sha256:".len()..]), bytes)?;
+        Ok(d)
+    };
+    let config_digest = put(w.config)?;
+    let mut layers = Vec::new();
+    for (mt, bytes) in w.layers {
+        layers.push(json!({ "mediaType": mt, "digest": put(bytes)?, "size": bytes.len() }));
+    }
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": { "mediaType": w.config_media_type, "digest": config_digest, "size": w.config.len() },
+        "layers": layers,
+    });
+    let mbytes = serde_json::to_vec(&manifest)?;
+    let mdigest = put(&mbytes)?;
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+    let index_path = dir.join("index.json");
+    let mut index: Value = std::fs::read(&index_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| json!({ "schemaVersion": 2, "manifests": [] }));
+    let list = index["manifests"]
+        .as_array_mut()
+        .expect("an index has manifests");
+    list.retain(|m| m["annotations"][REF_NAME].as_str() != Some(w.tag));
+    list.push(json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": mdigest,
+        "size": mbytes.len(),
+        "annotations": { REF_NAME: w.tag },
+    }));
+    std::fs::write(&index_path, serde_json::to_vec_pretty(&index)?)?;
+    Ok(mdigest)
+}

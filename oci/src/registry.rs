@@ -1,0 +1,235 @@
+//! Pulling Wasm artifacts from registries (OCI distribution API) with `oci-client`, verifying
+//! every digest ourselves: the manifest against the pinned digest and the registry's claim, the
+//! config and the layer against their descriptors. Blob reads are bounded as they stream.
+
+use crate::{
+    Artifact, Descriptor, Error, FetchOptions, INDEX_TYPES, MANIFEST_TYPES, MAX_CONFIG,
+    MAX_MANIFEST, Source, err, is_index, json, parse_manifest, pick_from_index, sha256,
+    verify_blob,
+};
+use futures_util::StreamExt;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::manifest::OciDescriptor;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use wasmcert_analyzer::OciInfo;
+
+/// Whether a registry host is on this machine (Docker speaks plain HTTP to those).
+pub fn is_loopback(registry: &str) -> bool {
+    let host = registry
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']').map(|(h, _)| h))
+        .unwrap_or_else(|| registry.rsplit_once(':').map_or(registry, |(h, _)| h));
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+/// A client for `registry`, speaking HTTP to loopback and listed insecure registries.
+pub fn client(registry: &str, opts: &FetchOptions) -> Client {
+    let mut insecure = opts.insecure.clone();
+    if is_loopback(registry) {
+        insecure.push(registry.to_string());
+    }
+    Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(insecure),
+        read_timeout: Some(opts.timeout),
+        connect_timeout: Some(opts.timeout),
+        ..ClientConfig::default()
+    })
+}
+
+/// The crypto provider rustls uses (ring); installed once per process before any TLS use.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn auth(opts: &FetchOptions) -> RegistryAuth {
+    match &opts.basic_auth {
+        Some((u, p)) => RegistryAuth::Basic(u.clone(), p.clone()),
+        None => RegistryAuth::Anonymous,
+    }
+}
+
+fn reference(
+    registry: &str,
+    repository: &str,
+    tag: &Option<String>,
+    digest: &Option<String>,
+) -> Result<Reference, Error> {
+    let text = format!(
+        "{registry}/{repository}{}{}",
+        tag.as_ref().map_or(String::new(), |t| format!(":{t}")),
+        digest.as_ref().map_or(String::new(), |d| format!("@{d}"))
+    );
+    text.parse::<Reference>()
+        .map_err(|e| err(format!("{text} is not a valid reference: {e}")))
+}
+
+async fn manifest(
+    c: &Client,
+    r: &Reference,
+    auth: &RegistryAuth,
+    pinned: Option<&str>,
+) -> Result<(Vec<u8>, String), Error> {
+    let accepted: Vec<&str> = MANIFEST_TYPES.iter().chain(INDEX_TYPES).copied().collect();
+    let (bytes, claimed) = c
+        .pull_manifest_raw(r, auth, &accepted)
+        .await
+        .map_err(|e| err(format!("cannot pull the manifest: {e}")))?;
+    if bytes.len() as u64 > MAX_MANIFEST {
+        return Err(err(format!(
+            "the manifest is {} bytes, more than {MAX_MANIFEST}",
+            bytes.len()
+        )));
+    }
+    let got = sha256(&bytes);
+    if let Some(p) = pinned
+        && p != got
+    {
+        return Err(err(format!(
+            "the registry sent a manifest hashing to {got}, not the requested {p}: refusing it"
+        )));
+    }
+    if !claimed.is_empty() && claimed != got {
+        return Err(err(format!(
+            "the registry claims manifest digest {claimed} but the bytes hash to {got}: refusing it"
+        )));
+    }
+    Ok((bytes.to_vec(), got))
+}
+
+async fn blob(
+    c: &Client,
+    r: &Reference,
+    d: &Descriptor,
+    max: u64,
+    what: &str,
+) -> Result<Vec<u8>, Error> {
+    if d.size > max {
+        return Err(err(format!(
+            "the {what} {} is {} bytes, more than the {max}-byte cap",
+            d.digest, d.size
+        )));
+    }
+    let desc = OciDescriptor {
+        media_type: d.media_type.clone(),
+        digest: d.digest.clone(),
+        size: d.size as i64,
+        ..OciDescriptor::default()
+    };
+    let mut s = c
+        .pull_blob_stream(r, &desc)
+        .await
+        .map_err(|e| err(format!("cannot pull the {what} {}: {e}", d.digest)))?;
+    if s.content_length.is_some_and(|n| n > max) {
+        return Err(err(format!("the {what} is larger than the {max}-byte cap")));
+    }
+    let mut out = Vec::with_capacity(d.size.min(max) as usize);
+    while let Some(chunk) = s.stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            // oci-client checks the digest as the stream ends; say it the way we do.
+            if e.to_string().to_ascii_lowercase().contains("digest") {
+                err(format!(
+                    "the {what} blob does not match its digest {} ({e}): tampered, refusing it",
+                    d.digest
+                ))
+            } else {
+                err(format!("reading the {what}: {e}"))
+            }
+        })?;
+        if (out.len() + chunk.len()) as u64 > max.min(d.size.saturating_add(1)) {
+            return Err(err(format!(
+                "the {what} {} is longer than its descriptor's {} bytes: refusing it",
+                d.digest, d.size
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    verify_blob(&out, d, what)?;
+    Ok(out)
+}
+
+/// Fetch and verify the artifact a registry source names.
+pub async fn fetch(source: &Source, opts: &FetchOptions) -> Result<Artifact, Error> {
+    let Source::Registry {
+        registry,
+        repository,
+        tag,
+        digest,
+    } = source
+    else {
+        return Err(err("not a registry source"));
+    };
+    install_crypto_provider();
+    let c = client(registry, opts);
+    let auth = auth(opts);
+    let r = reference(registry, repository, tag, digest)?;
+    let (mut bytes, mut mdigest) = manifest(&c, &r, &auth, digest.as_deref()).await?;
+    let mut m = json(&bytes, "manifest")?;
+    let mut mtype = String::new();
+    if is_index(&m, "") {
+        let d = pick_from_index(&m)?;
+        let pinned = reference(registry, repository, &None, &Some(d.digest.clone()))?;
+        (bytes, mdigest) = manifest(&c, &pinned, &auth, Some(&d.digest)).await?;
+        m = json(&bytes, "manifest")?;
+        mtype = d.media_type;
+    }
+    let parsed = parse_manifest(&m, &mtype)?;
+    // Blobs are fetched by digest from the same repository.
+    let by_digest = reference(registry, repository, &None, &Some(mdigest.clone()))?;
+    let config_bytes = blob(&c, &by_digest, &parsed.config, MAX_CONFIG, "config").await?;
+    let config = json(&config_bytes, "config")?;
+    let wasm = blob(&c, &by_digest, &parsed.layer, opts.max_layer, "layer").await?;
+    Ok(Artifact {
+        info: OciInfo {
+            reference: source.display(),
+            manifest_digest: mdigest,
+            manifest_media_type: parsed.media_type,
+            config_digest: parsed.config.digest,
+            config_media_type: parsed.config.media_type,
+            layer_digest: parsed.layer.digest,
+            layer_media_type: parsed.layer.media_type,
+        },
+        config,
+        wasm,
+    })
+}
+
+/// The digest a registry reference resolves to now (the webhook resolves tags before caching).
+pub async fn resolve(source: &Source, opts: &FetchOptions) -> Result<String, Error> {
+    let Source::Registry {
+        registry,
+        repository,
+        tag,
+        digest,
+    } = source
+    else {
+        return Err(err("not a registry source"));
+    };
+    if let Some(d) = digest {
+        return Ok(d.clone());
+    }
+    install_crypto_provider();
+    let c = client(registry, opts);
+    let r = reference(registry, repository, tag, &None)?;
+    let (_, d) = manifest(&c, &r, &auth(opts), None).await?;
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_registries() {
+        for r in [
+            "127.0.0.1:5000",
+            "localhost:5000",
+            "localhost",
+            "[::1]:5000",
+            "127.1.2.3",
+        ] {
+            assert!(super::is_loopback(r), "{r}");
+        }
+        for r in ["ghcr.io", "registry.example.com:5000", "10.0.0.1:5000"] {
+            assert!(!super::is_loopback(r), "{r}");
+        }
+    }
+}
