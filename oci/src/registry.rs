@@ -194,6 +194,67 @@ pub async fn fetch(source: &Source, opts: &FetchOptions) -> Result<Artifact, Err
     })
 }
 
+/// The one layer of `media_type` in the artifact a tag names (a signed analysis stored beside
+/// an image, say), verified against its digest; `None` when the tag does not exist.
+pub async fn fetch_single_layer(
+    source: &Source,
+    opts: &FetchOptions,
+    media_type: &str,
+) -> Result<Option<Vec<u8>>, Error> {
+    let Source::Registry {
+        registry,
+        repository,
+        tag,
+        digest,
+    } = source
+    else {
+        return Err(err("not a registry source"));
+    };
+    install_crypto_provider();
+    let c = client(registry, opts);
+    let auth = auth(opts);
+    let r = reference(registry, repository, tag, digest)?;
+    let accepted: Vec<&str> = MANIFEST_TYPES.to_vec();
+    let (bytes, claimed) = match c.pull_manifest_raw(&r, &auth, &accepted).await {
+        Ok(x) => x,
+        Err(oci_client::errors::OciDistributionError::ImageManifestNotFoundError(_)) => {
+            return Ok(None);
+        }
+        Err(e) => {
+            let text = e.to_string();
+            if text.contains("MANIFEST_UNKNOWN")
+                || text.contains("not found")
+                || text.contains("404")
+            {
+                return Ok(None);
+            }
+            return Err(err(format!("cannot pull the manifest: {text}")));
+        }
+    };
+    if bytes.len() as u64 > MAX_MANIFEST || (!claimed.is_empty() && claimed != sha256(&bytes)) {
+        return Err(err(
+            "the registry sent a manifest that does not match its digest",
+        ));
+    }
+    let m = json(&bytes, "manifest")?;
+    let layers = m["layers"].as_array().cloned().unwrap_or_default();
+    let found: Vec<&serde_json::Value> = layers
+        .iter()
+        .filter(|l| l["mediaType"] == media_type)
+        .collect();
+    let [layer] = found.as_slice() else {
+        return Err(err(format!(
+            "expected exactly one {media_type} layer, found {}",
+            found.len()
+        )));
+    };
+    let d = crate::descriptor(layer, "layer")?;
+    let by_digest = reference(registry, repository, &None, &Some(sha256(&bytes)))?;
+    Ok(Some(
+        blob(&c, &by_digest, &d, MAX_CONFIG * 16, "layer").await?,
+    ))
+}
+
 /// The digest a registry reference resolves to now (the webhook resolves tags before caching).
 pub async fn resolve(source: &Source, opts: &FetchOptions) -> Result<String, Error> {
     let Source::Registry {

@@ -6,4 +6,5 @@ pub mod check;
 pub mod keys;
 pub mod matrix;
 pub mod sbom;
+pub mod serve;
 pub mod suites;

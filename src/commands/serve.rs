@@ -1,0 +1,167 @@
+//! `wasmcert serve`: the Kubernetes validating admission webhook (HTTPS).
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmcert_webhook::{Admitter, Config, RegistryFetch, ServeOptions};
+
+/// Serve a validating admission webhook that decides on Wasm workloads with policies.
+///
+/// Answers `admission.k8s.io/v1` AdmissionReviews of Pods, Deployments, StatefulSets,
+/// DaemonSets, ReplicaSets, Jobs and CronJobs on `POST /validate`. Pods on a Wasm runtime
+/// class (`--runtime-class`) have every image resolved to a digest, pulled and analysed (or
+/// vouched for by a signed analysis stored beside it, tag `sha256-<hex>.wasmcert`), and
+/// decided by the policies; the answer carries the uid, `allowed`, and a 403 status listing
+/// the rule ids. Decisions are cached by digest, policy hash and day. `GET /healthz` answers
+/// `ok`, `GET /stats` the counters. Manifests: docs/webhook.md.
+#[derive(Args)]
+#[command(after_help = "Examples:
+  wasmcert serve --policy pack:baseline --listen 0.0.0.0:8443 \\
+      --tls-cert /tls/tls.crt --tls-key /tls/tls.key
+  wasmcert serve --policy prod.toml --runtime-class wasmtime-spin --analysis-key ci.pub \\
+      --listen 127.0.0.1:8443 --tls-cert c.pem --tls-key k.pem --fail-open
+
+Exit status:
+  0  stopped by SIGTERM or Ctrl-C
+  2  bad policy, unreadable certificate or key, address in use")]
+pub struct Opts {
+    /// Policy file or `pack:NAME`; repeat to apply several (every one must allow).
+    #[arg(long = "policy", short = 'p', value_name = "FILE", required = true)]
+    pub policies: Vec<String>,
+    /// Address to listen on (port 0 picks a free one, printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain of the webhook's TLS identity.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// PEM private key of that certificate.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// A runtimeClassName that runs Wasm; repeatable. Default: wasmtime, wasmtime-spin, spin,
+    /// wasmedge, wasmer, wasm, crun-wasm, wws, lunatic, slight.
+    #[arg(long = "runtime-class", value_name = "NAME")]
+    pub runtime_classes: Vec<String>,
+    /// Allow (with a warning) when an image cannot be checked; the default denies.
+    #[arg(long)]
+    pub fail_open: bool,
+    /// Deadline of one review, milliseconds; keep it below the webhook's timeoutSeconds.
+    #[arg(long, value_name = "MS", default_value_t = 8000)]
+    pub deadline_ms: u64,
+    /// Largest AdmissionReview accepted, bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 3 << 20)]
+    pub max_request_bytes: usize,
+    /// Seconds a tag's resolution to a digest is reused.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub tag_ttl: u64,
+    /// Public key (PEM) trusted to sign analyses stored beside artifacts; repeatable.
+    #[arg(long, value_name = "PUB")]
+    pub analysis_key: Vec<PathBuf>,
+    /// A signed conformance report for `runtime-certification-required`; repeatable.
+    #[arg(long, value_name = "BUNDLE")]
+    pub runtime_report: Vec<PathBuf>,
+    /// Largest Wasm layer pulled, bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = wasmcert_oci::DEFAULT_MAX_LAYER)]
+    pub max_artifact_bytes: u64,
+    /// Analyse without validating function bodies (faster first decisions).
+    #[arg(long)]
+    pub no_validate: bool,
+}
+
+impl Opts {
+    pub fn run(&self) -> Result<ExitCode> {
+        let mut policies = Vec::new();
+        let mut reports = Vec::new();
+        for r in &self.runtime_report {
+            reports.push(wasmcert_policy::Bundle {
+                name: r.display().to_string(),
+                bytes: std::fs::read(r).with_context(|| format!("reading {}", r.display()))?,
+            });
+        }
+        for spec in &self.policies {
+            let mut p = wasmcert_policy::load_spec(spec)?;
+            p.prepare(&reports);
+            policies.push(p);
+        }
+        let mut analysis_keys = Vec::new();
+        for k in &self.analysis_key {
+            let pem = std::fs::read(k).with_context(|| format!("reading {}", k.display()))?;
+            wasmcert_report::sign::public_key_hint(&pem)
+                .with_context(|| format!("{}", k.display()))?;
+            analysis_keys.push(pem);
+        }
+        wasmcert_webhook::server::tls_config(&self.tls_cert, &self.tls_key)
+            .map_err(anyhow::Error::msg)?;
+        let mut config = Config {
+            fail_open: self.fail_open,
+            deadline: Duration::from_millis(self.deadline_ms),
+            tag_ttl: Duration::from_secs(self.tag_ttl),
+            analysis_keys,
+            validate: !self.no_validate,
+            ..Config::default()
+        };
+        if !self.runtime_classes.is_empty() {
+            config.runtime_classes = self.runtime_classes.clone();
+        }
+        if self.deadline_ms == 0 {
+            bail!("--deadline-ms must be positive");
+        }
+        let fetch = wasmcert_oci::FetchOptions {
+            max_layer: self.max_artifact_bytes,
+            ..wasmcert_oci::FetchOptions::default()
+        };
+        let admitter = Arc::new(Admitter::new(
+            config,
+            policies,
+            Box::new(RegistryFetch(fetch)),
+        ));
+        wasmcert_oci::registry::install_crypto_provider();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?;
+        let opts = ServeOptions {
+            listen: self.listen,
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            max_request_bytes: self.max_request_bytes,
+        };
+        rt.block_on(async move {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let server = tokio::spawn(wasmcert_webhook::serve(
+                admitter,
+                opts,
+                Some(tx),
+                shutdown(),
+            ));
+            if let Ok(addr) = rx.await {
+                eprintln!("wasmcert serve: listening on https://{addr}/validate");
+            }
+            server
+                .await
+                .map_err(|e| anyhow::anyhow!("the server stopped: {e}"))?
+                .map_err(anyhow::Error::msg)
+        })?;
+        eprintln!("wasmcert serve: stopped");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// SIGTERM (what Kubernetes sends) or Ctrl-C.
+async fn shutdown() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

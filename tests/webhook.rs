@@ -1,0 +1,270 @@
+//! `wasmcert serve` end to end: the HTTPS webhook (a self-signed certificate from the openssl
+//! CLI) in front of a real registry on loopback (docker-registry, artifacts pushed with
+//! skopeo), driven with curl the way the API server drives it: AdmissionReviews in, decisions
+//! out; plus health, oversized and malformed requests, and a clean stop on SIGTERM.
+
+mod common;
+use common::registry::{Registry, tools_present};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use wasmcert_oci::layout::{Write, write};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (c, k) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let o = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=wasmcert-webhook",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ])
+        .arg("-keyout")
+        .arg(&k)
+        .arg("-out")
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (c, k)
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(args: &[&str], cert: &Path, key: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if let Some(rest) = line.strip_prefix("wasmcert serve: listening on https://") {
+                break rest.trim_end_matches("/validate").to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    fn stop(mut self) -> Option<i32> {
+        unsafe_kill(self.child.id() as i32);
+        let status = self.child.wait().unwrap();
+        status.code()
+    }
+}
+
+#[allow(unsafe_code)]
+fn unsafe_kill(pid: i32) {
+    // SAFETY: sending SIGTERM to our own child process.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// POST a body with curl; returns (HTTP status, body).
+fn post(addr: &str, cert: &Path, body: &[u8]) -> (u16, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("body.json");
+    std::fs::write(&f, body).unwrap();
+    let o = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "--cacert",
+        ])
+        .arg(cert)
+        .args(["-H", "Content-Type: application/json", "--data-binary"])
+        .arg(format!("@{}", f.display()))
+        .arg(format!("https://{addr}/validate"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8(o.stdout).unwrap();
+    let (body, code) = out.rsplit_once('\n').unwrap();
+    (code.parse().unwrap(), body.to_string())
+}
+
+fn get(addr: &str, cert: &Path, path: &str) -> String {
+    let o = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(cert)
+        .arg(format!("https://{addr}{path}"))
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn review(image: &str) -> Vec<u8> {
+    std::fs::read_to_string(root().join("webhook/tests/data/pod-wasm.json"))
+        .unwrap()
+        .replace("IMAGE_APP", image)
+        .replace("IMAGE_INIT", image)
+        .into_bytes()
+}
+
+#[test]
+fn the_webhook_decides_on_pods_from_a_real_registry() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let good = wat::parse_str(
+        r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+             (memory (export "memory") 1 1) (func (export "_start")))"#,
+    )
+    .unwrap();
+    let bad = wat::parse_str(
+        r#"(module (import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))
+             (memory (export "memory") 1 1) (func (export "_start")))"#,
+    )
+    .unwrap();
+    let cfg = br#"{"architecture":"wasm","os":"wasip1"}"#;
+    for (tag, wasm) in [("good", &good), ("listener", &bad)] {
+        write(
+            dir.path(),
+            &Write {
+                tag,
+                config_media_type: "application/vnd.wasm.config.v0+json",
+                config: cfg,
+                layers: &[("application/wasm", wasm)],
+            },
+        )
+        .unwrap();
+        reg.push(dir.path(), tag, "wasm/app");
+    }
+    let (cert, key) = certificate(dir.path());
+    let server = Server::start(&["--policy", "pack:baseline"], &cert, &key);
+    assert_eq!(get(&server.addr, &cert, "/healthz"), "ok\n");
+
+    let (code, body) = post(
+        &server.addr,
+        &cert,
+        &review(&format!("{}/wasm/app:good", reg.addr)),
+    );
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+    assert_eq!(v["response"]["allowed"], true, "{body}");
+
+    let listener = format!("{}/wasm/app:listener", reg.addr);
+    let (code, body) = post(&server.addr, &cert, &review(&listener));
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["response"]["allowed"], false);
+    assert_eq!(v["response"]["status"]["code"], 403);
+    assert!(
+        v["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("capability-denied"),
+        "{body}"
+    );
+
+    // Repeats are answered from the cache; pulls happened once per image.
+    for _ in 0..5 {
+        let (code, _) = post(&server.addr, &cert, &review(&listener));
+        assert_eq!(code, 200);
+    }
+    let stats: serde_json::Value =
+        serde_json::from_str(&get(&server.addr, &cert, "/stats")).unwrap();
+    assert_eq!(stats["pulls"], 2, "{stats}");
+    assert_eq!(stats["cache_hits"], 5, "{stats}");
+
+    // A missing image is denied (fail-closed) and names the image.
+    let (_, body) = post(
+        &server.addr,
+        &cert,
+        &review(&format!("{}/wasm/app:nope", reg.addr)),
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["response"]["allowed"], false);
+    assert!(
+        v["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wasm/app:nope could not be checked")
+    );
+
+    // Malformed and oversized requests are refused at the HTTP level.
+    let (code, _) = post(&server.addr, &cert, b"{ not json");
+    assert_eq!(code, 400);
+    let (code, _) = post(&server.addr, &cert, &vec![b' '; 4 << 20]);
+    assert_eq!(code, 413);
+
+    assert_eq!(server.stop(), Some(0), "SIGTERM stops it cleanly");
+}
+
+#[test]
+fn serve_refuses_a_bad_certificate_or_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.pem"), "not a certificate").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        .args(["serve", "--policy", "pack:baseline", "--tls-cert"])
+        .arg(dir.path().join("c.pem"))
+        .arg("--tls-key")
+        .arg(dir.path().join("c.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("c.pem"));
+    let (cert, key) = certificate(dir.path());
+    std::fs::write(dir.path().join("p.toml"), "version = 7\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        .arg("serve")
+        .arg("--policy")
+        .arg(dir.path().join("p.toml"))
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported policy version 7"));
+}

@@ -1,0 +1,450 @@
+//! The admission decision: which pods are judged, how each image is resolved, fetched (or
+//! vouched for by a signed analysis), analysed and decided, what is cached, and what happens
+//! when any of it fails or runs out of time.
+
+use crate::admission;
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use wasmcert_analyzer::{Analysis, Options};
+use wasmcert_oci::{Artifact, Error, FetchOptions, Source};
+use wasmcert_policy::{Bundle, Level, Policy};
+
+/// At most this many images are judged in one pod (more is refused).
+pub const MAX_IMAGES: usize = 64;
+/// Decisions kept; past this the cache is cleared (entries are cheap to recompute).
+pub const MAX_CACHE: usize = 100_000;
+/// The media type of a signed analysis stored beside an artifact.
+pub const ANALYSIS_LAYER_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+/// Where images come from. The registry is the real one; tests can put artifacts in memory.
+pub trait Fetch: Send + Sync {
+    /// The manifest digest an image resolves to now.
+    fn resolve<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<String, Error>>;
+    /// The verified artifact of an image pinned by digest.
+    fn fetch<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<Artifact, Error>>;
+    /// A signed analysis stored beside the artifact (tag `sha256-<hex>.wasmcert`), if any.
+    fn attestation<'a>(
+        &'a self,
+        image: &'a Source,
+        manifest_digest: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, Error>>;
+}
+
+/// The registry, through `wasmcert-oci`.
+pub struct RegistryFetch(pub FetchOptions);
+
+impl Fetch for RegistryFetch {
+    fn resolve<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<String, Error>> {
+        Box::pin(wasmcert_oci::registry::resolve(image, &self.0))
+    }
+    fn fetch<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<Artifact, Error>> {
+        Box::pin(wasmcert_oci::registry::fetch(image, &self.0))
+    }
+    fn attestation<'a>(
+        &'a self,
+        image: &'a Source,
+        manifest_digest: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+        Box::pin(async move {
+            let Source::Registry {
+                registry,
+                repository,
+                ..
+            } = image
+            else {
+                return Ok(None);
+            };
+            let tag = attestation_tag(manifest_digest);
+            let src = Source::Registry {
+                registry: registry.clone(),
+                repository: repository.clone(),
+                tag: Some(tag),
+                digest: None,
+            };
+            wasmcert_oci::registry::fetch_single_layer(&src, &self.0, ANALYSIS_LAYER_TYPE).await
+        })
+    }
+}
+
+/// The tag a signed analysis of manifest `sha256:<hex>` is stored under.
+pub fn attestation_tag(manifest_digest: &str) -> String {
+    format!("{}.wasmcert", manifest_digest.replace(':', "-"))
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `runtimeClassName`s that run Wasm: only their pods are judged.
+    pub runtime_classes: Vec<String>,
+    /// Allow (with a warning) when an image cannot be checked; default: deny.
+    pub fail_open: bool,
+    /// The whole review must finish within this (below the API server's timeout).
+    pub deadline: Duration,
+    /// How long a tag's resolution to a digest is reused.
+    pub tag_ttl: Duration,
+    /// Keys trusted to sign analyses stored beside artifacts (PEM).
+    pub analysis_keys: Vec<Vec<u8>>,
+    /// Validate function bodies when analysing (slower, finds features in code).
+    pub validate: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            runtime_classes: [
+                "wasmtime",
+                "wasmtime-spin",
+                "spin",
+                "wasmedge",
+                "wasmer",
+                "wasm",
+                "crun-wasm",
+                "wws",
+                "lunatic",
+                "slight",
+            ]
+            .map(String::from)
+            .to_vec(),
+            fail_open: false,
+            deadline: Duration::from_secs(8),
+            tag_ttl: Duration::from_secs(60),
+            analysis_keys: Vec::new(),
+            validate: true,
+        }
+    }
+}
+
+/// A decision on one image, cached by (manifest digest, policies, day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    /// Rule ids of the findings that deny, sorted.
+    pub denied_rules: Vec<String>,
+    /// `rule: message` of those findings (the first few).
+    pub reasons: Vec<String>,
+    /// `rule: message` of warnings.
+    pub warnings: Vec<String>,
+    /// Whether a signed analysis was used instead of pulling the module.
+    pub from_attestation: bool,
+}
+
+/// Counters for /metrics-style reporting and tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub reviews: std::sync::atomic::AtomicU64,
+    pub cache_hits: std::sync::atomic::AtomicU64,
+    pub pulls: std::sync::atomic::AtomicU64,
+    pub attestations: std::sync::atomic::AtomicU64,
+}
+
+pub struct Admitter {
+    pub config: Config,
+    policies: Vec<Policy>,
+    /// Hash of every policy's text: a policy change never reuses old decisions.
+    policy_hash: String,
+    fetch: Box<dyn Fetch>,
+    cache: Mutex<HashMap<String, Verdict>>,
+    tags: Mutex<HashMap<String, (String, Instant)>>,
+    pub stats: Stats,
+}
+
+/// Why a review could not even be read: answered with HTTP 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadReview(pub String);
+
+fn today() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
+}
+
+impl Admitter {
+    pub fn new(config: Config, policies: Vec<Policy>, fetch: Box<dyn Fetch>) -> Admitter {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for p in &policies {
+            h.update(p.sha256.as_bytes());
+            h.update([0]);
+        }
+        Admitter {
+            config,
+            policies,
+            policy_hash: hex::encode(h.finalize()),
+            fetch,
+            cache: Mutex::new(HashMap::new()),
+            tags: Mutex::new(HashMap::new()),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Answer one AdmissionReview (the request body). `Err` only for a body that is not a
+    /// review at all; every decision, including failures to check, is an `Ok` response.
+    pub async fn review(&self, body: &[u8]) -> Result<Value, BadReview> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.stats.reviews.fetch_add(1, Relaxed);
+        let review: Value = serde_json::from_slice(body)
+            .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
+        if review["kind"] != "AdmissionReview" {
+            return Err(BadReview("not an AdmissionReview".into()));
+        }
+        let req = &review["request"];
+        let uid = req["uid"]
+            .as_str()
+            .ok_or_else(|| BadReview("the review has no request.uid".into()))?;
+        if matches!(req["operation"].as_str(), Some("DELETE" | "CONNECT")) {
+            return Ok(admission::response(uid, true, None, &[]));
+        }
+        let kind = req["kind"]["kind"].as_str().unwrap_or("");
+        let Some(spec) = admission::pod_spec(kind, &req["object"]) else {
+            return Ok(admission::response(uid, true, None, &[]));
+        };
+        let class = spec["runtimeClassName"].as_str().unwrap_or("");
+        if !self.config.runtime_classes.iter().any(|c| c == class) {
+            // Not a Wasm workload: not this webhook's business.
+            return Ok(admission::response(uid, true, None, &[]));
+        }
+        let images = match admission::images(spec, MAX_IMAGES) {
+            Ok(i) => i,
+            Err(e) => {
+                return Ok(admission::response(
+                    uid,
+                    false,
+                    Some(&format!("wasmcert: {e}")),
+                    &[],
+                ));
+            }
+        };
+        let decide_all = futures_util::future::join_all(images.iter().map(|i| self.decide(i)));
+        let verdicts = match tokio::time::timeout(self.config.deadline, decide_all).await {
+            Ok(v) => v,
+            Err(_) => {
+                let msg = format!(
+                    "wasmcert: the images could not be checked within {} ms",
+                    self.config.deadline.as_millis()
+                );
+                return Ok(if self.config.fail_open {
+                    admission::response(uid, true, None, &[format!("{msg}; allowed (fail-open)")])
+                } else {
+                    admission::response(
+                        uid,
+                        false,
+                        Some(&format!("{msg}; denied (fail-closed)")),
+                        &[],
+                    )
+                });
+            }
+        };
+        let mut denied = Vec::new();
+        let mut warnings = Vec::new();
+        for (image, v) in images.iter().zip(&verdicts) {
+            match v {
+                Ok(v) => {
+                    warnings.extend(v.warnings.iter().map(|w| format!("{image}: {w}")));
+                    if !v.allowed {
+                        denied.push(format!(
+                            "{image} denied by {} ({})",
+                            v.denied_rules.join(", "),
+                            v.reasons.join("; ")
+                        ));
+                    }
+                }
+                Err(e) if self.config.fail_open => {
+                    warnings.push(format!(
+                        "{image} could not be checked, allowed (fail-open): {e}"
+                    ));
+                }
+                Err(e) => denied.push(format!("{image} could not be checked (fail-closed): {e}")),
+            }
+        }
+        if denied.is_empty() {
+            return Ok(admission::response(uid, true, None, &warnings));
+        }
+        let mut message = format!(
+            "wasmcert denied {} of {} images: {}",
+            denied.len(),
+            images.len(),
+            denied.join(" | ")
+        );
+        if message.len() > 2048 {
+            let cut = (0..=2048)
+                .rev()
+                .find(|i| message.is_char_boundary(*i))
+                .unwrap_or(0);
+            message.truncate(cut);
+            message.push('…');
+        }
+        Ok(admission::response(uid, false, Some(&message), &warnings))
+    }
+
+    /// The digest an image resolves to, reusing a tag's resolution for `tag_ttl`.
+    async fn digest_of(&self, source: &Source) -> Result<String, Error> {
+        if let Source::Registry {
+            digest: Some(d), ..
+        } = source
+        {
+            return Ok(d.clone());
+        }
+        let key = source.display();
+        if let Some((d, at)) = self
+            .tags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            && at.elapsed() < self.config.tag_ttl
+        {
+            return Ok(d.clone());
+        }
+        let d = self.fetch.resolve(source).await?;
+        let mut tags = self.tags.lock().unwrap_or_else(|p| p.into_inner());
+        if tags.len() >= MAX_CACHE {
+            tags.clear();
+        }
+        tags.insert(key, (d.clone(), Instant::now()));
+        Ok(d)
+    }
+
+    /// Decide on one container image.
+    pub async fn decide(&self, image: &str) -> Result<Verdict, Error> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let reference = admission::image_reference(image);
+        let source = match wasmcert_oci::parse(&reference) {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => return Err(e),
+            None => return Err(Error(format!("{image} is not an image reference"))),
+        };
+        let digest = self.digest_of(&source).await?;
+        let key = format!("{digest}\0{}\0{}", self.policy_hash, today());
+        if let Some(v) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            self.stats.cache_hits.fetch_add(1, Relaxed);
+            return Ok(v.clone());
+        }
+        let Source::Registry {
+            registry,
+            repository,
+            ..
+        } = &source
+        else {
+            return Err(Error("only registry images are admitted".into()));
+        };
+        let pinned = Source::Registry {
+            registry: registry.clone(),
+            repository: repository.clone(),
+            tag: None,
+            digest: Some(digest.clone()),
+        };
+        let (analysis, bundles, from_attestation) = match self
+            .signed_analysis(&pinned, &digest)
+            .await?
+        {
+            Some((a, bundle)) => {
+                self.stats.attestations.fetch_add(1, Relaxed);
+                (a, vec![bundle], true)
+            }
+            None => {
+                self.stats.pulls.fetch_add(1, Relaxed);
+                let artifact = self.fetch.fetch(&pinned).await?;
+                let validate = self.config.validate;
+                let path = pinned.display();
+                // Analysis is CPU work: off the reactor threads.
+                let a = tokio::task::spawn_blocking(move || {
+                    let mut a =
+                        wasmcert_analyzer::analyze(&artifact.wasm, &Options { validate, path })
+                            .map_err(|e| Error(format!("the Wasm layer does not analyse: {e}")))?;
+                    wasmcert_oci::annotate(&mut a, &artifact);
+                    Ok::<_, Error>(a)
+                })
+                .await
+                .map_err(|e| Error(format!("the analysis did not finish: {e}")))??;
+                (a, Vec::new(), false)
+            }
+        };
+        let mut verdict = Verdict {
+            allowed: true,
+            denied_rules: Vec::new(),
+            reasons: Vec::new(),
+            warnings: Vec::new(),
+            from_attestation,
+        };
+        for p in &self.policies {
+            let d = p.evaluate(&analysis, &bundles).map_err(Error)?;
+            verdict.allowed &= d.allowed;
+            for f in d.findings.iter().filter(|f| f.excepted.is_none()) {
+                match f.level {
+                    Level::Deny => {
+                        if !verdict.denied_rules.contains(&f.rule) {
+                            verdict.denied_rules.push(f.rule.clone());
+                        }
+                        if verdict.reasons.len() < 4 {
+                            verdict.reasons.push(format!("{}: {}", f.rule, f.message));
+                        }
+                    }
+                    _ => {
+                        if verdict.warnings.len() < 4 {
+                            verdict.warnings.push(format!("{}: {}", f.rule, f.message));
+                        }
+                    }
+                }
+            }
+        }
+        verdict.denied_rules.sort();
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, verdict.clone());
+        Ok(verdict)
+    }
+
+    /// A signed analysis stored beside the artifact that a trusted key verifies for the
+    /// artifact's layer; its analysis then stands in for pulling and analysing the module.
+    async fn signed_analysis(
+        &self,
+        pinned: &Source,
+        manifest_digest: &str,
+    ) -> Result<Option<(Analysis, Bundle)>, Error> {
+        if self.config.analysis_keys.is_empty() {
+            return Ok(None);
+        }
+        let Some(bytes) = self.fetch.attestation(pinned, manifest_digest).await? else {
+            return Ok(None);
+        };
+        for key in &self.config.analysis_keys {
+            let Ok(v) = wasmcert_report::sign::verify(&bytes, key, None) else {
+                continue;
+            };
+            if v.predicate_type != wasmcert_report::sign::ANALYSIS_PREDICATE {
+                continue;
+            }
+            #[derive(serde::Deserialize)]
+            struct Statement {
+                predicate: Analysis,
+            }
+            let Ok(st) = serde_json::from_slice::<Statement>(&v.payload) else {
+                continue;
+            };
+            // The analysis must be of the layer this manifest ships, and must say so.
+            let a = st.predicate;
+            let layer_ok = a
+                .oci
+                .as_ref()
+                .is_some_and(|o| o.manifest_digest == manifest_digest)
+                && v.subjects.iter().any(|s| s.sha256 == a.subject.sha256);
+            if layer_ok {
+                return Ok(Some((
+                    a,
+                    Bundle {
+                        name: attestation_tag(manifest_digest),
+                        bytes,
+                    },
+                )));
+            }
+        }
+        Ok(None)
+    }
+}
