@@ -8,7 +8,6 @@ use crate::{
 use serde_json::{Value, json};
 use std::io::Read;
 use std::path::Path;
-use wasmcert_analyzer::OciInfo;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
@@ -113,19 +112,13 @@ pub fn fetch(source: &Source, max_layer: u64) -> Result<Artifact, Error> {
     let config_bytes = blob(dir, &parsed.config, MAX_CONFIG, "config")?;
     let config = json(&config_bytes, "config")?;
     let wasm = blob(dir, &parsed.layer, max_layer, "layer")?;
-    Ok(Artifact {
-        info: OciInfo {
-            reference: source.display(),
-            manifest_digest: sha256(&bytes),
-            manifest_media_type: parsed.media_type,
-            config_digest: parsed.config.digest,
-            config_media_type: parsed.config.media_type,
-            layer_digest: parsed.layer.digest,
-            layer_media_type: parsed.layer.media_type,
-        },
+    Ok(Artifact::new(
+        source.display(),
+        sha256(&bytes),
+        parsed,
         config,
         wasm,
-    })
+    ))
 }
 
 /// What to put in a layout: the config and layers with their media types, and the tag.

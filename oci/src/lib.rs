@@ -172,6 +172,31 @@ pub struct Artifact {
     pub wasm: Vec<u8>,
 }
 
+impl Artifact {
+    /// Assemble a verified artifact from its checked parts.
+    pub fn new(
+        reference: String,
+        manifest_digest: String,
+        parsed: Parsed,
+        config: Value,
+        wasm: Vec<u8>,
+    ) -> Artifact {
+        Artifact {
+            info: OciInfo {
+                reference,
+                manifest_digest,
+                manifest_media_type: parsed.media_type,
+                config_digest: parsed.config.digest,
+                config_media_type: parsed.config.media_type,
+                layer_digest: parsed.layer.digest,
+                layer_media_type: parsed.layer.media_type,
+            },
+            config,
+            wasm,
+        }
+    }
+}
+
 pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }

@@ -12,7 +12,6 @@ use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
-use wasmcert_analyzer::OciInfo;
 
 /// Whether a registry host is on this machine (Docker speaks plain HTTP to those).
 pub fn is_loopback(registry: &str) -> bool {
@@ -148,21 +147,49 @@ async fn blob(
     Ok(out)
 }
 
+/// A registry source opened for requests: its parts, a client and the credentials.
+struct Remote<'a> {
+    registry: &'a str,
+    repository: &'a str,
+    digest: &'a Option<String>,
+    client: Client,
+    auth: RegistryAuth,
+    reference: Reference,
+}
+
+impl<'a> Remote<'a> {
+    fn open(source: &'a Source, opts: &FetchOptions) -> Result<Remote<'a>, Error> {
+        let Source::Registry {
+            registry,
+            repository,
+            tag,
+            digest,
+        } = source
+        else {
+            return Err(err("not a registry source"));
+        };
+        install_crypto_provider();
+        Ok(Remote {
+            registry,
+            repository,
+            digest,
+            client: client(registry, opts),
+            auth: auth(opts),
+            reference: reference(registry, repository, tag, digest)?,
+        })
+    }
+}
+
 /// Fetch and verify the artifact a registry source names.
 pub async fn fetch(source: &Source, opts: &FetchOptions) -> Result<Artifact, Error> {
-    let Source::Registry {
+    let Remote {
         registry,
         repository,
-        tag,
         digest,
-    } = source
-    else {
-        return Err(err("not a registry source"));
-    };
-    install_crypto_provider();
-    let c = client(registry, opts);
-    let auth = auth(opts);
-    let r = reference(registry, repository, tag, digest)?;
+        client: c,
+        auth,
+        reference: r,
+    } = Remote::open(source, opts)?;
     let (mut bytes, mut mdigest) = manifest(&c, &r, &auth, digest.as_deref()).await?;
     let mut m = json(&bytes, "manifest")?;
     let mut mtype = String::new();
@@ -179,19 +206,13 @@ pub async fn fetch(source: &Source, opts: &FetchOptions) -> Result<Artifact, Err
     let config_bytes = blob(&c, &by_digest, &parsed.config, MAX_CONFIG, "config").await?;
     let config = json(&config_bytes, "config")?;
     let wasm = blob(&c, &by_digest, &parsed.layer, opts.max_layer, "layer").await?;
-    Ok(Artifact {
-        info: OciInfo {
-            reference: source.display(),
-            manifest_digest: mdigest,
-            manifest_media_type: parsed.media_type,
-            config_digest: parsed.config.digest,
-            config_media_type: parsed.config.media_type,
-            layer_digest: parsed.layer.digest,
-            layer_media_type: parsed.layer.media_type,
-        },
+    Ok(Artifact::new(
+        source.display(),
+        mdigest,
+        parsed,
         config,
         wasm,
-    })
+    ))
 }
 
 /// The one layer of `media_type` in the artifact a tag names (a signed analysis stored beside
@@ -201,19 +222,14 @@ pub async fn fetch_single_layer(
     opts: &FetchOptions,
     media_type: &str,
 ) -> Result<Option<Vec<u8>>, Error> {
-    let Source::Registry {
+    let Remote {
         registry,
         repository,
-        tag,
-        digest,
-    } = source
-    else {
-        return Err(err("not a registry source"));
-    };
-    install_crypto_provider();
-    let c = client(registry, opts);
-    let auth = auth(opts);
-    let r = reference(registry, repository, tag, digest)?;
+        client: c,
+        auth,
+        reference: r,
+        ..
+    } = Remote::open(source, opts)?;
     let accepted: Vec<&str> = MANIFEST_TYPES.to_vec();
     let (bytes, claimed) = match c.pull_manifest_raw(&r, &auth, &accepted).await {
         Ok(x) => x,

@@ -45,6 +45,21 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// The unit of a capability's first grant, and ` (granted by `X` and N more)` for messages.
+fn granted_by(c: &wasmcert_analyzer::Capability) -> (Option<&str>, String) {
+    let Some(first) = c.granted_by.first() else {
+        return (None, String::new());
+    };
+    let more = match c.granted_by.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    (
+        Some(first.unit.as_str()),
+        format!(" (granted by `{}`{more})", first.import),
+    )
+}
+
 /// The imports that reach the host: the root unit's. Nested modules and components of a
 /// component import from their parent, never from the host.
 fn host_imports(a: &Analysis) -> &[Import] {
@@ -69,47 +84,19 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
         Check::CapabilityDenied(globs) => {
             for c in &a.capabilities {
                 if let Some(g) = globs.iter().find(|g| g.value.is_match(&c.id)) {
-                    let grant = c.granted_by.first();
-                    out.push(
-                        &g.at,
-                        grant.map(|g| g.unit.as_str()),
-                        format!(
-                            "capability `{}` is denied{}",
-                            c.id,
-                            grant.map_or(String::new(), |g| format!(
-                                " (granted by `{}`{})",
-                                g.import,
-                                if c.granted_by.len() > 1 {
-                                    format!(" and {} more", c.granted_by.len() - 1)
-                                } else {
-                                    String::new()
-                                }
-                            ))
-                        ),
-                    );
+                    let (unit, by) = granted_by(c);
+                    out.push(&g.at, unit, format!("capability `{}` is denied{by}", c.id));
                 }
             }
         }
         Check::CapabilityNotAllowed(globs, list_at) => {
             for c in &a.capabilities {
                 if !globs.iter().any(|g| g.value.is_match(&c.id)) {
-                    let grant = c.granted_by.first();
+                    let (unit, by) = granted_by(c);
                     out.push(
                         list_at,
-                        grant.map(|g| g.unit.as_str()),
-                        format!(
-                            "capability `{}` is not in the allowed list{}",
-                            c.id,
-                            grant.map_or(String::new(), |g| format!(
-                                " (granted by `{}`{})",
-                                g.import,
-                                if c.granted_by.len() > 1 {
-                                    format!(" and {} more", c.granted_by.len() - 1)
-                                } else {
-                                    String::new()
-                                }
-                            ))
-                        ),
+                        unit,
+                        format!("capability `{}` is not in the allowed list{by}", c.id),
                     );
                 }
             }
