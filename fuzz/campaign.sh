@@ -28,6 +28,7 @@ if (( BUILD )); then
   cargo +nightly fuzz build --fuzz-dir fuzz --features libfuzzer -O -s none
 fi
 BIN="$ROOT/target/x86_64-unknown-linux-gnu/release"
+crashed=0
 [[ -d fuzz/corpus ]] || fuzz/seed-corpora.sh >/dev/null
 for t in "${TARGETS[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
@@ -40,6 +41,7 @@ for t in "${TARGETS[@]}"; do
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
   eps="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")"
   echo "$t: ${runs:-?} executions, ${eps:-?} exec/s, corpus $(ls "fuzz/corpus/$t" | wc -l), $([[ $rc == 0 ]] && echo 'no crash' || echo "CRASH (exit $rc, see fuzz/artifacts/$t/)")"
-  [[ $rc == 0 ]] || tail -40 "$log"
+  if [[ $rc != 0 ]]; then tail -40 "$log"; crashed=1; fi
   rm -f "$log"
 done
+exit "$crashed"

@@ -238,6 +238,83 @@ fn the_webhook_decides_on_pods_from_a_real_registry() {
     assert_eq!(code, 413);
 
     assert_eq!(server.stop(), Some(0), "SIGTERM stops it cleanly");
+
+    // A signed analysis stored beside the artifact stands in for the pull: sign the analysis
+    // of `listener` in "CI", push it under `sha256-<hex>.wasmcert`, and admit with a policy
+    // that requires that signature.
+    let out = dir.path().join("analysis.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        .env("WASMCERT_PASSWORD", "wasmcert-test")
+        .args(["analyze", "--format", "json", "--sign-key"])
+        .arg(root().join("reports/tests/keys/test.key"))
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("oci://{listener}"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let manifest = a["oci"]["manifest_digest"].as_str().unwrap();
+    let tag = format!("{}.wasmcert", manifest.replace(':', "-"));
+    let bundle = std::fs::read(dir.path().join("analysis.sigstore.json")).unwrap();
+    let att = dir.path().join("att");
+    write(
+        &att,
+        &Write {
+            tag: &tag,
+            config_media_type: "application/vnd.wasmcert.analysis.config.v1+json",
+            config: b"{}",
+            layers: &[("application/vnd.dev.sigstore.bundle.v0.3+json", &bundle)],
+        },
+    )
+    .unwrap();
+    reg.push(&att, &tag, "wasm/app");
+    std::fs::copy(
+        root().join("reports/tests/keys/test.pub"),
+        dir.path().join("ci.pub"),
+    )
+    .unwrap();
+    let policy = dir.path().join("signed.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n[rules.signature-required]\nkeys = [\"ci.pub\"]\naccept = [\"attestation\"]\n",
+    )
+    .unwrap();
+    let key_arg = dir.path().join("ci.pub");
+    let server = Server::start(
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--analysis-key",
+            key_arg.to_str().unwrap(),
+        ],
+        &cert,
+        &key,
+    );
+    let (_, body) = post(&server.addr, &cert, &review(&listener));
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["response"]["allowed"], true, "{body}");
+    let (_, body) = post(
+        &server.addr,
+        &cert,
+        &review(&format!("{}/wasm/app:good", reg.addr)),
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["response"]["allowed"], false, "{body}");
+    assert!(
+        v["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("signature-required"),
+        "{body}"
+    );
+    let stats: serde_json::Value =
+        serde_json::from_str(&get(&server.addr, &cert, "/stats")).unwrap();
+    assert_eq!(stats["attestations"], 1, "{stats}");
+    assert_eq!(
+        stats["pulls"], 1,
+        "only the unsigned image was pulled: {stats}"
+    );
 }
 
 #[test]

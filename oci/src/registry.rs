@@ -237,10 +237,12 @@ pub async fn fetch_single_layer(
             return Ok(None);
         }
         Err(e) => {
+            // A registry says "no such tag" as MANIFEST_UNKNOWN (OCI distribution spec).
             let text = e.to_string();
-            if text.contains("MANIFEST_UNKNOWN")
-                || text.contains("not found")
-                || text.contains("404")
+            let lower = text.to_ascii_lowercase();
+            if ["manifest unknown", "manifest_unknown", "not found"]
+                .iter()
+                .any(|m| lower.contains(m))
             {
                 return Ok(None);
             }
