@@ -32,13 +32,16 @@ pub enum Format {
   wasmcert analyze --format json app.wasm | jq '.capabilities[].id'
   wasmcert analyze --format sarif --output wasmcert.sarif build/
   cat app.wasm | wasmcert analyze -
+  wasmcert analyze oci://ghcr.io/acme/app:1.2        # a Wasm OCI artifact, digests verified
+  wasmcert analyze oci-layout:build/oci:latest
   wasmcert analyze --no-validate huge.wasm     # headers only, skips function bodies
 
 Exit status:
   0  every input was analysed (findings do not change the status)
   2  an input could not be read or is not valid WebAssembly; the others are still reported")]
 pub struct Opts {
-    /// Files, directories (searched recursively for *.wasm) or `-` for stdin.
+    /// Files, directories (searched recursively for *.wasm), `-` for stdin, or OCI artifacts:
+    /// `oci://REGISTRY/REPO:TAG`, `oci://REGISTRY/REPO@sha256:...`, `oci-layout:DIR[:TAG]`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// Output format.

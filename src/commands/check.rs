@@ -46,6 +46,7 @@ Examples:
   wasmcert check --policy wasmcert.toml --policy extra.rego build/
   wasmcert check --policy wasmcert.toml --format sarif -o wasmcert.sarif build/
   wasmcert check --policy prod.toml --runtime-report wasmtime.sigstore.json app.wasm
+  wasmcert check --policy pack:strict oci://ghcr.io/acme/app@sha256:3f1c...
 
 Exit status:
   0  every subject is allowed (warnings do not fail)
@@ -57,7 +58,8 @@ pub struct Opts {
     /// Policy file or `pack:NAME`; repeat to apply several (every one must allow).
     #[arg(long = "policy", short = 'p', value_name = "FILE", required = true)]
     pub policies: Vec<String>,
-    /// Files, directories (searched recursively for *.wasm) or `-` for stdin.
+    /// Files, directories (searched recursively for *.wasm), `-` for stdin, or OCI artifacts:
+    /// `oci://REGISTRY/REPO:TAG`, `oci://REGISTRY/REPO@sha256:...`, `oci-layout:DIR[:TAG]`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     #[arg(long, short, value_enum, default_value = "human")]

@@ -30,7 +30,8 @@ Exit status:
   0  SBOM written
   2  the input could not be read or is not valid WebAssembly")]
 pub struct Opts {
-    /// A .wasm file, or `-` for stdin.
+    /// A .wasm file, `-` for stdin, or an OCI artifact (`oci://REGISTRY/REPO:TAG`,
+    /// `oci-layout:DIR[:TAG]`).
     #[arg(value_name = "PATH")]
     pub path: String,
     /// SBOM format.
