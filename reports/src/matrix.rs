@@ -198,8 +198,8 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
         {
             stale.push(format!(
                 "made with suite {}…, the current suite is {}…",
-                &report.suite.digest[..12.min(report.suite.digest.len())],
-                &cur[..12.min(cur.len())]
+                prefix(&report.suite.digest, 12),
+                prefix(cur, 12)
             ));
         }
         if let Some(s) = &report.suite.shard {
@@ -279,11 +279,7 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
     let ids: Vec<String> = columns.iter().map(|(c, _)| c.id.clone()).collect();
     for (c, _) in &mut columns {
         if ids.iter().filter(|i| **i == c.id).count() > 1 {
-            c.id = format!(
-                "{} ({})",
-                c.id,
-                &c.binary_sha256[..8.min(c.binary_sha256.len())]
-            );
+            c.id = format!("{} ({})", c.id, prefix(&c.binary_sha256, 8));
         }
     }
     let mut case_ids: BTreeMap<String, String> = BTreeMap::new();
@@ -427,8 +423,13 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// The first `n` characters (reports are signed, not necessarily ASCII: never cut a character).
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 fn short(d: &str) -> &str {
-    &d[..12.min(d.len())]
+    prefix(d, 12)
 }
 
 pub fn markdown(m: &Matrix) -> String {
@@ -459,7 +460,7 @@ pub fn markdown(m: &Matrix) -> String {
             md_cell(&r.adapter),
             short(&r.suite_digest),
             r.suite_cases,
-            &r.started_at[..10.min(r.started_at.len())],
+            prefix(&r.started_at, 10),
             md_cell(&r.key_hint),
             if r.stale.is_empty() {
                 "current".to_string()
@@ -821,4 +822,18 @@ pub fn html(m: &Matrix) -> String {
     o.push_str(SCRIPT);
     o.push_str("</script>\n</body>\n</html>\n");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prefixes_never_cut_a_character() {
+        assert_eq!(super::prefix("abcdef", 3), "abc");
+        assert_eq!(super::prefix("ab", 3), "ab");
+        assert_eq!(super::prefix("ééééé", 2), "éé");
+        assert_eq!(
+            super::esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 }

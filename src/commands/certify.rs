@@ -293,7 +293,7 @@ pub fn human(r: &Report) -> String {
         "suite    {} ({} cases, sha256 {})",
         r.suite.name,
         r.suite.cases,
-        &r.suite.digest[..16.min(r.suite.digest.len())]
+        &r.suite.digest.chars().take(16).collect::<String>()
     );
     let cols = [
         "pass",
