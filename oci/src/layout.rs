@@ -157,9 +157,12 @@ pub fn write(dir: &Path, w: &Write<'_>) -> std::io::Result<String> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_else(|| json!({ "schemaVersion": 2, "manifests": [] }));
-    let list = index["manifests"]
-        .as_array_mut()
-        .expect("an index has manifests");
+    let list = index["manifests"].as_array_mut().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: `manifests` is not an array", index_path.display()),
+        )
+    })?;
     list.retain(|m| m["annotations"][REF_NAME].as_str() != Some(w.tag));
     list.push(json!({
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -169,4 +172,39 @@ pub fn write(dir: &Path, w: &Write<'_>) -> std::io::Result<String> {
     }));
     std::fs::write(&index_path, serde_json::to_vec_pretty(&index)?)?;
     Ok(mdigest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_to(dir: &Path, tag: &str) -> std::io::Result<String> {
+        write(
+            dir,
+            &Write {
+                tag,
+                config_media_type: "application/vnd.wasm.config.v0+json",
+                config: b"{}",
+                layers: &[("application/wasm", b"\0asm\x01\0\0\0")],
+            },
+        )
+    }
+
+    #[test]
+    fn write_adds_tags_and_refuses_a_foreign_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let d1 = write_to(dir.path(), "v1").unwrap();
+        let d2 = write_to(dir.path(), "v2").unwrap();
+        assert_eq!(d1, d2, "same content, same manifest");
+        let index: Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
+        assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
+
+        std::fs::write(dir.path().join("index.json"), br#"{"manifests": {}}"#).unwrap();
+        let e = write_to(dir.path(), "v3").unwrap_err().to_string();
+        assert!(
+            e.contains("index.json") && e.contains("not an array"),
+            "{e}"
+        );
+    }
 }

@@ -377,7 +377,9 @@ pub fn config_findings(a: &Artifact, analysis: &Analysis) -> Vec<Finding> {
     if component.is_null() {
         return out;
     }
-    let root = &analysis.units[0];
+    let Some(root) = analysis.units.first() else {
+        return out;
+    };
     if analysis.subject.kind != wasmcert_analyzer::Kind::Component {
         finding(format!(
             "the OCI config describes a component, but the layer is a {}",
