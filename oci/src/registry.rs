@@ -275,22 +275,14 @@ pub async fn fetch_single_layer(
 
 /// The digest a registry reference resolves to now (the webhook resolves tags before caching).
 pub async fn resolve(source: &Source, opts: &FetchOptions) -> Result<String, Error> {
-    let Source::Registry {
-        registry,
-        repository,
-        tag,
-        digest,
+    if let Source::Registry {
+        digest: Some(d), ..
     } = source
-    else {
-        return Err(err("not a registry source"));
-    };
-    if let Some(d) = digest {
+    {
         return Ok(d.clone());
     }
-    install_crypto_provider();
-    let c = client(registry, opts);
-    let r = reference(registry, repository, tag, &None)?;
-    let (_, d) = manifest(&c, &r, &auth(opts), None).await?;
+    let remote = Remote::open(source, opts)?;
+    let (_, d) = manifest(&remote.client, &remote.reference, &remote.auth, None).await?;
     Ok(d)
 }
 

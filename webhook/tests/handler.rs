@@ -116,6 +116,17 @@ fn review_doc(file: &str, app: &str, init: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+fn admitter(pack: &str) -> Admitter {
+    Admitter::new(Config::default(), vec![policy(pack)], Box::new(fetcher()))
+}
+
+/// The decision on `pod-wasm.json` with these images for its container and init container.
+async fn review_pod(a: &Admitter, app: &str, init: &str) -> Value {
+    a.review(&review_doc("pod-wasm.json", app, init))
+        .await
+        .unwrap()
+}
+
 fn run<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -143,19 +154,13 @@ fn wasm_pods_are_judged_and_denials_name_the_rules() {
     run(async {
         let good = format!("{REG}/wasm/good:1.0");
         let bad = format!("{REG}/wasm/listener:2.1");
-        let v = a
-            .review(&review_doc("pod-wasm.json", &good, &good))
-            .await
-            .unwrap();
+        let v = review_pod(&a, &good, &good).await;
         let r = response(&v);
         assert_eq!(r["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
         assert_eq!(r["allowed"], true, "{r}");
         assert!(r.get("status").is_none());
 
-        let v = a
-            .review(&review_doc("pod-wasm.json", &bad, &good))
-            .await
-            .unwrap();
+        let v = review_pod(&a, &bad, &good).await;
         let r = response(&v);
         assert_eq!(r["allowed"], false);
         assert_eq!(r["status"]["code"], 403);
@@ -167,10 +172,7 @@ fn wasm_pods_are_judged_and_denials_name_the_rules() {
         );
         assert!(msg.contains("net-listen"), "{msg}");
         // The init container is judged too.
-        let v = a
-            .review(&review_doc("pod-wasm.json", &good, &bad))
-            .await
-            .unwrap();
+        let v = review_pod(&a, &good, &bad).await;
         assert_eq!(response(&v)["allowed"], false);
 
         // Cached by digest: the two images were pulled once each.
@@ -206,11 +208,7 @@ fn other_pods_and_operations_are_not_judged() {
 
 #[test]
 fn workload_templates_are_judged() {
-    let a = Admitter::new(
-        Config::default(),
-        vec![policy("pack:baseline")],
-        Box::new(fetcher()),
-    );
+    let a = admitter("pack:baseline");
     run(async {
         for file in ["deployment-wasm.json", "cronjob-wasm.json"] {
             let v = a
@@ -231,15 +229,8 @@ fn workload_templates_are_judged() {
 fn failures_deny_by_default_and_allow_with_a_warning_when_fail_open() {
     run(async {
         let missing = format!("{REG}/wasm/gone:1");
-        let closed = Admitter::new(
-            Config::default(),
-            vec![policy("pack:baseline")],
-            Box::new(fetcher()),
-        );
-        let v = closed
-            .review(&review_doc("pod-wasm.json", &missing, &missing))
-            .await
-            .unwrap();
+        let closed = admitter("pack:baseline");
+        let v = review_pod(&closed, &missing, &missing).await;
         let r = response(&v);
         assert_eq!(r["allowed"], false);
         assert!(
@@ -257,10 +248,7 @@ fn failures_deny_by_default_and_allow_with_a_warning_when_fail_open() {
             vec![policy("pack:baseline")],
             Box::new(fetcher()),
         );
-        let v = open
-            .review(&review_doc("pod-wasm.json", &missing, &missing))
-            .await
-            .unwrap();
+        let v = review_pod(&open, &missing, &missing).await;
         let r = response(&v);
         assert_eq!(r["allowed"], true);
         assert!(
@@ -318,11 +306,7 @@ fn the_deadline_bounds_a_review() {
 
 #[test]
 fn bad_reviews_are_errors_and_odd_pods_are_denied() {
-    let a = Admitter::new(
-        Config::default(),
-        vec![policy("pack:baseline")],
-        Box::new(fetcher()),
-    );
+    let a = admitter("pack:baseline");
     run(async {
         assert!(a.review(b"not json").await.is_err());
         assert!(a.review(br#"{"kind": "Pod"}"#).await.is_err());
@@ -355,25 +339,11 @@ fn bad_reviews_are_errors_and_odd_pods_are_denied() {
 fn a_policy_change_never_reuses_a_decision() {
     run(async {
         let bad = format!("{REG}/wasm/listener:1");
-        let lenient = Admitter::new(
-            Config::default(),
-            vec![policy("pack:no-filesystem")],
-            Box::new(fetcher()),
-        );
-        let v = lenient
-            .review(&review_doc("pod-wasm.json", &bad, &bad))
-            .await
-            .unwrap();
+        let lenient = admitter("pack:no-filesystem");
+        let v = review_pod(&lenient, &bad, &bad).await;
         assert_eq!(response(&v)["allowed"], true);
-        let strict = Admitter::new(
-            Config::default(),
-            vec![policy("pack:no-network")],
-            Box::new(fetcher()),
-        );
-        let v = strict
-            .review(&review_doc("pod-wasm.json", &bad, &bad))
-            .await
-            .unwrap();
+        let strict = admitter("pack:no-network");
+        let v = review_pod(&strict, &bad, &bad).await;
         assert_eq!(response(&v)["allowed"], false);
     });
 }
@@ -421,10 +391,7 @@ fn a_signed_analysis_beside_the_artifact_stands_in_for_the_pull() {
     );
     run(async {
         let good = format!("{REG}/wasm/good:1");
-        let v = a
-            .review(&review_doc("pod-wasm.json", &good, &good))
-            .await
-            .unwrap();
+        let v = review_pod(&a, &good, &good).await;
         assert_eq!(response(&v)["allowed"], true, "{v}");
         assert_eq!(
             fetches.load(Ordering::SeqCst),
@@ -434,10 +401,7 @@ fn a_signed_analysis_beside_the_artifact_stands_in_for_the_pull() {
         assert_eq!(a.stats.attestations.load(Ordering::SeqCst), 1);
         // Without a signed analysis the policy denies the unsigned listener.
         let bad = format!("{REG}/wasm/listener:1");
-        let v = a
-            .review(&review_doc("pod-wasm.json", &bad, &bad))
-            .await
-            .unwrap();
+        let v = review_pod(&a, &bad, &bad).await;
         let msg = response(&v)["status"]["message"]
             .as_str()
             .unwrap()
