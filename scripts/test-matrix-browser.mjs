@@ -6,6 +6,10 @@
 //
 //   node scripts/test-matrix-browser.mjs DIR SCREENSHOT.png
 //
+// It also checks what the matrix exists for: the headline shows each runtime's observed
+// escapes (most severe runtime first, reorderable by a click), and every escaped cell reads
+// "Escaped", styled as an escape, known or not; no cell reads "expected failure".
+//
 // DIR holds matrix.html and matrix.json (the expected counts come from the JSON). Prints one
 // line per check; exits 1 on the first failure. Run by tests/matrix.rs.
 import { createRequire } from "node:module";
@@ -73,12 +77,12 @@ try {
   check((await visible()) === inCat, `category filter: ${inCat} ${cat} rows visible`);
   check((await page.locator("#shown").textContent()) === String(inCat), "the shown counter follows");
 
-  // Outcome filter: only rows with an escape (observed or not), within the category.
+  // Outcome filter: only rows with an escape, within the category.
   for (const o of await page.locator("input[name=outcome]").all()) {
     if ((await o.getAttribute("value")) !== "escaped") await o.uncheck();
   }
   const escapedRows = m.cases.filter((c) => c.category === cat &&
-    c.cells.some((x) => x && (x.outcome === "escaped" || x.observed === "escaped"))).length;
+    c.cells.some((x) => x && x.outcome === "escaped")).length;
   check((await visible()) === escapedRows, `outcome filter: ${escapedRows} rows with an escape`);
 
   // Reset the filters, then search by case id.
@@ -89,22 +93,60 @@ try {
   check((await visible()) === m.cases.filter((c) => c.id.includes(target)).length, `search for ${target}`);
   await page.locator("#search").fill("");
 
-  // Sort by the runtime with the most non-passing cells: best first, then (second click) its
-  // worst first, a known escape counting as an escape.
-  const rank = ["pass", "expected-failure", "not-supported", "fail", "timeout", "crashed", "escaped", "error"];
-  const sev = (x) => (x ? Math.max(rank.indexOf(x.outcome), x.observed ? rank.indexOf(x.observed) : -1) : -1);
+  // Sort by the runtime with the most non-passing cells: least severe first, then (second
+  // click) its most severe first. Severity is the order of the outcome vocabulary in the
+  // model (most severe first), which the page carries as data-severity.
+  const order = ["escaped", "crashed", "timeout", "fail", "error", "not-supported", "pass"];
+  const sev = (x) => (x ? order.length - order.indexOf(x.outcome) : 0);
   const worst = m.runtimes.map((_, i) => m.cases.filter((c) => c.cells[i] && c.cells[i].outcome !== "pass").length);
   const col = worst.indexOf(Math.max(...worst));
   const sevs = m.cases.map((c) => sev(c.cells[col]));
   const firstSev = async () => {
     const td = page.locator("#matrix tbody tr:first-child td.cell").nth(col);
-    const o = await td.getAttribute("data-outcome"), b = await td.getAttribute("data-observed");
-    return Math.max(rank.indexOf(o), b ? rank.indexOf(b) : -1);
+    return Number(await td.getAttribute("data-severity"));
   };
   await page.locator(`#matrix th[data-col="${col}"]`).click();
-  check((await firstSev()) === Math.min(...sevs), `sorting by ${m.runtimes[col].id}: best outcome first`);
+  check((await firstSev()) === Math.min(...sevs), `sorting by ${m.runtimes[col].id}: least severe outcome first`);
   await page.locator(`#matrix th[data-col="${col}"]`).click();
-  check((await firstSev()) === Math.max(...sevs), `again: worst outcome first (${rank[Math.max(...sevs)]})`);
+  check((await firstSev()) === Math.max(...sevs), `again: most severe outcome first (${order[order.length - Math.max(...sevs)]})`);
+
+  // The headline: one row per runtime, most severe first, with its observed escape count.
+  const hl = page.locator("#headline tbody tr");
+  check((await hl.count()) === nRt, `headline lists ${nRt} runtimes`);
+  const escapes = (i) => m.runtimes[i].summary.escaped || 0;
+  const first = m.severity_order[0];
+  check((await hl.first().getAttribute("data-runtime")) === m.runtimes[first].id,
+    `headline starts with the most severe runtime (${m.runtimes[first].id})`);
+  for (let i = 0; i < nRt; i++) {
+    const row = page.locator(`#headline tbody tr[data-runtime="${m.runtimes[i].id}"]`);
+    const n = Number(await row.locator('td[data-outcome="escaped"]').getAttribute("data-n"));
+    check(n === escapes(i), `headline: ${m.runtimes[i].id} shows ${escapes(i)} escapes`);
+  }
+  // Reorder by passes (most first), then back by escapes.
+  await page.locator('#headline th[data-col="7"]').click();
+  const passes = (i) => m.runtimes[i].summary.pass || 0;
+  const mostPass = Math.max(...m.runtimes.map((_, i) => passes(i)));
+  const topPass = Number(await hl.first().locator('td[data-outcome="pass"]').getAttribute("data-n"));
+  check(topPass === mostPass, `headline reorders by passes (${mostPass} first)`);
+  await page.locator('#headline th[data-col="1"]').click();
+  const mostEsc = Math.max(...m.runtimes.map((_, i) => escapes(i)));
+  const topEsc = Number(await hl.first().locator('td[data-outcome="escaped"]').getAttribute("data-n"));
+  check(topEsc === mostEsc, `headline reorders by escapes (${mostEsc} first)`);
+
+  // Every escaped cell reads as an escape and is styled as the most severe state, known or
+  // not; nothing reads "expected failure".
+  const escapedCells = m.cases.reduce((n, c) => n + c.cells.filter((x) => x && x.outcome === "escaped").length, 0);
+  const shownEscapes = page.locator("#matrix td.cell.o-escaped");
+  check((await shownEscapes.count()) === escapedCells, `${escapedCells} escaped cells shown as escaped`);
+  if (escapedCells > 0) {
+    const e = shownEscapes.first();
+    check((await e.locator("button").innerText()).startsWith("Escaped"), "an escaped cell reads Escaped");
+    const bg = await e.evaluate((el) => getComputedStyle(el).backgroundColor);
+    check(bg === "rgb(164, 14, 38)", `escaped cells have the escape colour (${bg})`);
+  }
+  const known = m.cases.reduce((n, c) => n + c.cells.filter((x) => x && x.outcome === "escaped" && x.known).length, 0);
+  check((await page.locator("#matrix td.cell.o-escaped.known").count()) === known, `${known} known escapes still styled as escapes`);
+  check(!(await page.content()).toLowerCase().includes("expected failure"), "no cell reads expected failure");
 
   // A cell opens its evidence.
   const cell = page.locator("#matrix tbody td.cell").nth(col);

@@ -11,6 +11,8 @@ Run with the venv made by scripts/install-validators.sh:
   spdx       SPDX 2.3 JSON: spdx-tools' JSON parser + validate_full_spdx_document.
   sarif      SARIF 2.1.0: jsonschema against .ci/tools/sarif-schema-2.1.0.json, with the
              draft the schema declares and format checks.
+  report     wasmcert conformance report: jsonschema (2020-12) against the project's own
+             docs/report.schema.json, which docs/report-format.md describes.
 
 Prints "OK <kind> <file>" per valid file; prints the errors of each invalid one. Exits 0 when
 every file is valid, 1 when any is not, 2 on usage errors.
@@ -22,6 +24,7 @@ from pathlib import Path
 TOOLS = Path(__file__).resolve().parent.parent / ".ci/tools"
 VENV = TOOLS / "venv"
 SARIF_SCHEMA = TOOLS / "sarif-schema-2.1.0.json"
+REPORT_SCHEMA = Path(__file__).resolve().parent.parent / "docs/report.schema.json"
 
 
 def describe(err):
@@ -89,7 +92,17 @@ def check_sarif(path):
     return [describe(e) for e in v.iter_errors(doc)]
 
 
-CHECKS = {"cyclonedx": check_cyclonedx, "spdx": check_spdx, "sarif": check_sarif}
+def check_report(path):
+    from jsonschema.validators import Draft202012Validator
+
+    schema = json.loads(REPORT_SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [describe(e) for e in Draft202012Validator(schema).iter_errors(doc)]
+
+
+CHECKS = {"cyclonedx": check_cyclonedx, "spdx": check_spdx, "sarif": check_sarif,
+          "report": check_report}
 
 
 def check_one(kind, path):

@@ -1,6 +1,6 @@
 //! `wasmcert certify` end to end: the built-in suites against the embedded engine and the
 //! command-line runtimes CI installs (wasmtime CLI, wamr, node). Each runtime must pass every
-//! case except those listed in `certify/expectations/<runtime>.toml`, and every listed case
+//! case except those listed in `certify/expectations/<runtime>.toml` (passed with --expectations), and every listed case
 //! must still fail (the run exits 1 when a listed case starts passing), so the lists stay
 //! honest. CI installs the runtimes (`scripts/install-validators.sh`,
 //! `scripts/install-old-wasmtime.sh`; node is on the machine image); elsewhere a missing
@@ -52,18 +52,13 @@ fn certify(args: &[&str]) -> (i32, serde_json::Value, String) {
     (o.status.code().unwrap_or(-1), v, stderr)
 }
 
-fn failures(v: &serde_json::Value) -> Vec<String> {
-    v["cases"]
-        .as_object()
+/// Cases no holding known-failure entry accounts for (what makes certify exit 1).
+fn unexplained(v: &serde_json::Value) -> Vec<String> {
+    v["verdict"]["unexplained"]
+        .as_array()
         .unwrap()
         .iter()
-        .filter(|(_, c)| {
-            !matches!(
-                c["outcome"].as_str(),
-                Some("pass" | "not-supported" | "expected-failure")
-            )
-        })
-        .map(|(id, c)| format!("{id}: {}", c))
+        .map(|id| format!("{id}: {}", v["cases"][id.as_str().unwrap()]))
         .collect()
 }
 
@@ -73,14 +68,97 @@ fn outcome<'a>(v: &'a serde_json::Value, case: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no case {case}"))
 }
 
+/// Case id → observed outcome.
+fn outcomes(v: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    v["cases"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, c)| (id.clone(), c["outcome"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn ids(t: &serde_json::Value) -> Vec<&str> {
+    t["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect()
+}
+
+/// Certify a runtime as a user does (no flag beyond the runtime) and as the project pins it
+/// (`--expectations certify/expectations`). The list changes the exit status only: every
+/// observed outcome, the summary and the verdict are the same in both runs; without the list
+/// any failure exits 1; with it the run exits 0, and every non-passing case carries a holding
+/// `known` annotation beside its observed outcome.
+/// Check a report against docs/report.schema.json with an independent validator (Python
+/// jsonschema, installed by scripts/install-validators.sh).
+fn validate_report(v: &serde_json::Value) {
+    let py = root().join(".ci/tools/venv/bin/python");
+    if !py.is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the validators venv is missing in CI: run scripts/install-validators.sh"
+        );
+        return;
+    }
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), serde_json::to_vec(v).unwrap()).unwrap();
+    let o = Command::new(py)
+        .arg(root().join("scripts/validate.py"))
+        .arg("report")
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "report does not match docs/report.schema.json:\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+fn certify_pinned(args: &[&str]) -> serde_json::Value {
+    let (code, plain, err) = certify(args);
+    validate_report(&plain);
+    let mut pinned_args = args.to_vec();
+    pinned_args.extend(["--expectations", "certify/expectations"]);
+    let (pinned_code, pinned, err2) = certify(&pinned_args);
+    validate_report(&pinned);
+    assert_eq!(
+        outcomes(&plain),
+        outcomes(&pinned),
+        "the list changed an outcome"
+    );
+    let strip = |v: &serde_json::Value| {
+        let mut s = v["verdict"].clone();
+        s["unexplained"] = serde_json::Value::Null;
+        for t in ["containment", "stability", "conformance", "errors"] {
+            s[t]["known"] = serde_json::Value::Null;
+        }
+        s
+    };
+    assert_eq!(strip(&plain), strip(&pinned));
+    let failing = plain["verdict"]["result"] == "fail";
+    assert_eq!(code, if failing { 1 } else { 0 }, "{err}");
+    assert!(plain["suite"].get("expectations").is_none());
+    assert_eq!(unexplained(&pinned), Vec::<String>::new(), "{err2}");
+    assert_eq!(pinned_code, 0, "{err2}");
+    for (id, c) in pinned["cases"].as_object().unwrap() {
+        if !matches!(c["outcome"].as_str(), Some("pass" | "not-supported")) {
+            assert_eq!(c["known"]["holds"], true, "{id}: {c}");
+            assert_eq!(plain["cases"][id].get("known"), None);
+        }
+    }
+    pinned
+}
+
 #[test]
-fn embedded_passes_the_builtin_suites() {
-    let (code, v, err) = certify(&[]);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
-    assert_eq!(code, 0);
+fn embedded_contains_every_case_and_fails_only_its_documented_conformance_cases() {
+    let v = certify_pinned(&[]);
     let cats = v["summary"].as_object().unwrap();
     for (cat, min) in [("sandbox", 20), ("wasi", 15), ("limits", 10)] {
-        let n: u64 = cats[cat]
+        let n: u64 = cats[cat]["outcomes"]
             .as_object()
             .unwrap()
             .values()
@@ -88,6 +166,15 @@ fn embedded_passes_the_builtin_suites() {
             .sum();
         assert!(n >= min, "{cat}: {n} cases, want at least {min}");
     }
+    let verdict = &v["verdict"];
+    assert_eq!(verdict["containment"]["count"], 0, "{verdict}");
+    assert_eq!(verdict["stability"]["count"], 0, "{verdict}");
+    // wasmtime 48 deliberately ignores preview1 rights and refuses exit statuses >= 126:
+    // reported as failures, every time.
+    assert_eq!(
+        ids(&verdict["conformance"]),
+        ["sandbox/rights-escalation-inheriting", "wasi/exit-code-255"]
+    );
     // Embedded supports every control except read-only files in a writable directory
     // (wasmtime-wasi 48 has no DirPerms/FilePerms split).
     for (id, c) in v["cases"].as_object().unwrap() {
@@ -96,10 +183,50 @@ fn embedded_passes_the_builtin_suites() {
                 id.starts_with("sandbox/ro-files-"),
                 "{id} not supported on embedded"
             );
+            assert_eq!(c["missing"], "read-only-files");
         }
     }
+    assert_eq!(verdict["coverage"]["missing"]["read-only-files"], 2);
     assert_eq!(v["runtime"]["name"], "embedded");
     assert_eq!(v["suite"]["digest"].as_str().unwrap().len(), 64);
+    assert_eq!(v["suite"]["expectations"]["file"], "embedded.toml");
+}
+
+#[test]
+fn the_human_output_starts_with_the_verdict() {
+    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        .current_dir(root())
+        .args(["certify", "--filter", "^wasi/(exit-code-255|args)"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("verdict      FAIL: 0 escaped, 0 crashed or hung, 1 failed"),
+        "{text}"
+    );
+    assert!(text.contains("\n  containment  0 escapes\n"), "{text}");
+    assert!(
+        text.contains("\nfail           wasi/exit-code-255: expected exit code 255"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        .current_dir(root())
+        .args([
+            "certify",
+            "--filter",
+            "^wasi/args",
+            "--expectations",
+            "no/such/dir",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--expectations no/such/dir"));
 }
 
 #[test]
@@ -117,54 +244,95 @@ fn filter_and_shards_partition_the_suite() {
     assert_eq!(merged, all);
 }
 
+/// Every trap class the suite has is read as a trap from the runtime's own report, and a
+/// guest's exit 1 after trap-like stderr stays an exit status.
+fn assert_traps_read_right(v: &serde_json::Value) {
+    let traps: Vec<&String> = v["cases"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|id| id.starts_with("wasi/trap-"))
+        .collect();
+    assert!(traps.len() >= 8, "{traps:?}");
+    for id in traps {
+        let c = &v["cases"][id.as_str()];
+        if c.get("known").is_none() {
+            assert_eq!(c["outcome"], "pass", "{id}: {c}");
+            assert!(c["evidence"]["trap"].is_string(), "{id}: {c}");
+        }
+    }
+    assert_eq!(outcome(v, "wasi/exit-1-not-a-trap"), "pass");
+}
+
 #[test]
-fn wasmtime_cli_matches_its_expectations() {
+fn wasmtime_cli_contains_every_case() {
     if tool("wasmtime").is_none() {
         return;
     }
-    let (code, v, err) = certify(&["--runtime", "wasmtime"]);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
-    assert_eq!(code, 0);
-    // Current wasmtime contains every sandbox case it can express.
-    for (id, c) in v["cases"].as_object().unwrap() {
-        assert_ne!(c["outcome"], "escaped", "{id}");
-    }
+    let v = certify_pinned(&["--runtime", "wasmtime"]);
+    assert_eq!(v["verdict"]["containment"]["count"], 0);
+    assert_eq!(v["verdict"]["stability"]["count"], 0);
+    assert_eq!(
+        ids(&v["verdict"]["conformance"]),
+        ["sandbox/rights-escalation-inheriting", "wasi/exit-code-255"]
+    );
+    assert_traps_read_right(&v);
 }
 
 #[test]
-fn wamr_matches_its_expectations() {
+fn wamr_escapes_are_reported_as_escapes() {
     if tool("wamr").is_none() || tool("wamrc").is_none() {
         return;
     }
-    let (code, v, err) = certify(&["--runtime", "wamr"]);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
-    assert_eq!(code, 0);
+    let v = certify_pinned(&["--runtime", "wamr"]);
+    let escaped = ids(&v["verdict"]["containment"]);
+    assert!(escaped.len() >= 13, "{escaped:?}");
+    for id in [
+        "sandbox/delete-outside",
+        "sandbox/create-outside",
+        "sandbox/symlink-chain",
+    ] {
+        assert!(escaped.contains(&id), "{id}: {escaped:?}");
+        assert_eq!(outcome(&v, id), "escaped");
+    }
+    let sandbox_escapes = v["summary"]["sandbox"]["outcomes"]["escaped"]
+        .as_u64()
+        .unwrap();
+    assert!(sandbox_escapes >= 13);
+    assert_eq!(v["summary"]["sandbox"]["known"]["escaped"], sandbox_escapes);
+    assert_traps_read_right(&v);
+    assert_eq!(
+        v["cases"]["wasi/trap-oob-load"]["evidence"]["trap"]
+            .as_str()
+            .unwrap()
+            .trim_end(),
+        "Error: AOT execution failed: OutOfBoundsMemoryAccess"
+    );
 }
 
 #[test]
-fn node_wasi_is_caught_escaping() {
+fn node_wasi_escapes_are_reported_as_escapes_and_its_limits_run() {
     if tool("node").is_none() {
         return;
     }
-    let (code, v, err) = certify(&["--runtime", "node"]);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
-    assert_eq!(code, 0);
-    // node:wasi is documented as no sandbox: the suite must show it (as listed expected
-    // failures whose outcome was an escape).
-    let escapes = v["cases"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter(|c| {
-            c["outcome"] == "expected-failure"
-                && c["why"].as_str().unwrap_or("").starts_with("escaped")
-        })
-        .count();
-    assert!(escapes >= 3, "node:wasi escapes caught: {escapes}");
-    assert_eq!(
-        outcome(&v, "sandbox/symlink-relative-file"),
-        "expected-failure"
-    );
+    let v = certify_pinned(&["--runtime", "node"]);
+    // node:wasi is documented as no sandbox: the suite must show it.
+    let escaped = ids(&v["verdict"]["containment"]);
+    assert!(escaped.len() >= 7, "{escaped:?}");
+    assert_eq!(outcome(&v, "sandbox/symlink-relative-file"), "escaped");
+    // V8's own memory and table caps are expressed (--wasm-max-mem-pages,
+    // --wasm-max-table-size before the launcher).
+    for id in [
+        "limits/memory-grow-cap",
+        "limits/memory-initial-huge",
+        "limits/table-grow-cap",
+        "limits/table-initial-huge",
+    ] {
+        assert_eq!(outcome(&v, id), "pass", "{id}: {}", v["cases"][id]);
+    }
+    let missing = v["verdict"]["coverage"]["missing"].as_object().unwrap();
+    assert!(!missing.contains_key("memory-limit") && !missing.contains_key("table-limit"));
+    assert_traps_read_right(&v);
 }
 
 fn python_embedding(version: &str) -> Option<PathBuf> {
@@ -194,35 +362,32 @@ fn old_wasmtime_is_flagged_for_read_only_preopen_escalations() {
     };
     let run = |adapter: &str, py: &PathBuf| {
         let py = py.to_string_lossy().into_owned();
-        certify(&[
+        certify_pinned(&[
             "--adapter",
             &format!("certify/adapters/{adapter}.toml"),
             "--runtime-path",
             &py,
         ])
     };
-    let (code, v, err) = run("wasmtime-py-33", &old);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
-    assert_eq!(code, 0);
-    for case in [
-        "sandbox/ro-files-truncate",
-        "sandbox/ro-files-rw-cross-preopen",
+    let v = run("wasmtime-py-33", &old);
+    for (case, advisory) in [
+        ("sandbox/ro-files-truncate", "GHSA-2r75-cxrj-cmph"),
+        ("sandbox/ro-files-rw-cross-preopen", "GHSA-4ch3-9j33-3pmj"),
     ] {
         assert_eq!(
             outcome(&v, case),
-            "expected-failure",
+            "escaped",
             "33.0.0 must be flagged on {case}"
         );
+        assert_eq!(v["cases"][case]["known"]["advisory"], advisory);
         assert!(
             v["cases"][case]["why"]
                 .as_str()
                 .unwrap()
-                .starts_with("fail")
+                .contains("preopened read-only (ro-files) was written")
         );
     }
-    let (code, v, err) = run("wasmtime-py-46", &fixed);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
-    assert_eq!(code, 0);
+    let v = run("wasmtime-py-46", &fixed);
     for case in [
         "sandbox/ro-files-truncate",
         "sandbox/ro-files-rw-cross-preopen",
@@ -231,9 +396,7 @@ fn old_wasmtime_is_flagged_for_read_only_preopen_escalations() {
     ] {
         assert_eq!(outcome(&v, case), "pass", "46.0.1 on {case}");
     }
-    let (code, v, err) = run("wasmtime-py", &current);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
-    assert_eq!(code, 0);
+    let v = run("wasmtime-py", &current);
     assert_eq!(outcome(&v, "sandbox/ro-truncate"), "pass");
 }
 
@@ -244,9 +407,13 @@ fn old_wasmtime_is_flagged_for_read_only_preopen_escalations() {
 #[test]
 fn generated_stress_suite_holds_on_embedded_and_the_wasmtime_cli() {
     let (code, v, err) = certify(&["--generated", "60", "--seed", "11"]);
-    assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
+    assert_eq!(unexplained(&v), Vec::<String>::new(), "{err}");
     assert_eq!(code, 0);
-    assert_eq!(v["summary"]["generated"]["pass"], 60, "{}", v["summary"]);
+    assert_eq!(
+        v["summary"]["generated"]["outcomes"]["pass"], 60,
+        "{}",
+        v["summary"]
+    );
     assert_eq!(v["suite"]["name"], "wasmcert-generated (seed 11, 60 cases)");
     let ids: Vec<String> = v["cases"].as_object().unwrap().keys().cloned().collect();
     assert!(ids[0].starts_with("generated/s11-00000-memory"), "{ids:?}");
@@ -283,9 +450,9 @@ fn generated_stress_suite_holds_on_embedded_and_the_wasmtime_cli() {
     if tool("wasmtime").is_some() {
         let (code, v, err) =
             certify(&["--runtime", "wasmtime", "--generated", "30", "--seed", "11"]);
-        assert_eq!(failures(&v), Vec::<String>::new(), "{err}");
+        assert_eq!(unexplained(&v), Vec::<String>::new(), "{err}");
         assert_eq!(code, 0);
-        assert_eq!(v["summary"]["generated"]["pass"], 30);
+        assert_eq!(v["summary"]["generated"]["outcomes"]["pass"], 30);
     }
 
     // A runtime that does not enforce the CPU limit is caught: the runner's deadline fires.
@@ -304,5 +471,9 @@ fn generated_stress_suite_holds_on_embedded_and_the_wasmtime_cli() {
         "11",
     ]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(v["summary"]["generated"]["timeout"], 2, "{}", v["summary"]);
+    assert_eq!(
+        v["summary"]["generated"]["outcomes"]["timeout"], 2,
+        "{}",
+        v["summary"]
+    );
 }

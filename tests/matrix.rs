@@ -219,7 +219,7 @@ fn unverifiable_bundles_are_refused_and_stale_reports_marked() {
     }
     let md = std::fs::read_to_string(out.join("matrix.md")).unwrap();
     assert!(md.contains("**stale**") && md.contains("## Refused bundles"));
-    assert!(md.contains("`tampered.sigstore.json`: not verified by any given key"));
+    assert!(md.contains("- tampered.sigstore.json: not verified by any given key"));
     let html = std::fs::read_to_string(out.join("matrix.html")).unwrap();
     assert!(
         !html.contains("unknown-vendor"),
@@ -268,6 +268,7 @@ fn certify(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let o = bin()
         .args(["certify", "--format", "json", "--output"])
         .arg(&out)
+        .args(["--expectations", "certify/expectations"])
         .args(extra)
         .output()
         .unwrap();
@@ -370,6 +371,24 @@ fn sharded_certification_merges_into_the_unsharded_report() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("give --key"));
+    // With --key, an unsigned shard among signed ones is refused: a signed merge must not
+    // launder unverified content; --allow-unsigned is the explicit way to accept it.
+    let mixed = [&signed[0], &signed[1], &shards[2]];
+    let o = bin()
+        .args(["report", "merge", "--key"])
+        .arg(root().join("reports/tests/keys/test.pub"))
+        .args(mixed)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is not signed"), "{}", text(&o));
+    let o = bin()
+        .args(["report", "merge", "--allow-unsigned", "--key"])
+        .arg(root().join("reports/tests/keys/test.pub"))
+        .args(mixed)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
     let o = bin()
         .args(["report", "merge", "--key"])
         .arg(project_key())
@@ -410,4 +429,136 @@ fn browser(dir: &Path, shot: &str) {
 #[test]
 fn the_published_matrix_works_in_a_real_browser() {
     browser(&root().join("docs/matrix"), "matrix.png");
+}
+
+/// Sign `report` (JSON) with `key` (password `pw`) into `<dir>/<name>.sigstore.json`, with the
+/// signing library directly, as a hostile vendor's own tool would: `wasmcert sign` itself
+/// refuses to sign a malformed report.
+fn sign_as(dir: &Path, name: &str, report: &serde_json::Value, key: &Path, pw: &str) -> PathBuf {
+    use wasmcert_report::sign;
+    let subject = sign::Subject {
+        name: report["runtime"]["name"].as_str().unwrap().into(),
+        sha256: report["runtime"]["binary_sha256"].as_str().unwrap().into(),
+    };
+    let pem = std::fs::read(key).unwrap();
+    let bundle = sign::sign(
+        &pem,
+        pw.as_bytes(),
+        &subject,
+        sign::REPORT_PREDICATE,
+        report,
+    )
+    .unwrap();
+    let out = dir.join(format!("{name}.sigstore.json"));
+    std::fs::write(&out, bundle).unwrap();
+    out
+}
+
+/// Reports signed by trusted keys are still hostile input (security issue items 7, 8, 16): a
+/// report from the future is refused, a second trusted key cannot supersede the first key's
+/// report of the same build, and case ids that carry markup, a line break or a table cell
+/// break are refused on read, so nothing of theirs reaches matrix.md or matrix.html.
+#[test]
+fn hostile_signed_reports_cannot_hide_evidence_or_inject_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A second trusted signer.
+    let o = bin()
+        .env("WASMCERT_PASSWORD", "second")
+        .arg("keygen")
+        .arg("--output-key-prefix")
+        .arg(d.join("second"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let test_key = root().join("reports/tests/keys/test.key");
+    let wamr = committed_bundles()
+        .into_iter()
+        .find(|b| b.ends_with("wamr.sigstore.json"))
+        .unwrap();
+    let genuine = report_of(&wamr);
+    assert!(genuine["verdict"]["containment"]["count"].as_u64().unwrap() > 0);
+    let a = sign_as(d, "genuine", &genuine, &test_key, "wasmcert-test");
+    // The same build, a clean bill of health, signed by the other key, newer.
+    let mut clean = genuine.clone();
+    for (_, c) in clean["cases"].as_object_mut().unwrap() {
+        *c = serde_json::json!({"category": c["category"], "outcome": "pass", "evidence": c["evidence"]});
+    }
+    clean["started_at"] = "2026-12-20T00:00:00Z".into();
+    let b = sign_as(d, "clean", &clean, &d.join("second.key"), "second");
+    // A future date, to win every "newest" contest and never go stale.
+    let mut future = genuine.clone();
+    future["started_at"] = "2099-01-01T00:00:00Z".into();
+    let f = sign_as(d, "future", &future, &test_key, "wasmcert-test");
+    // Case ids that would inject into the Markdown table.
+    let mut bundles = vec![a, b, f];
+    for (name, id) in [
+        ("script", "sandbox/x\n<script>alert(1)</script>"),
+        ("cell", "sandbox/a` | ✅ pass | ✅ pass"),
+        ("html", "sandbox/<img src=x onerror=alert(1)>"),
+    ] {
+        let mut r = genuine.clone();
+        let c = r["cases"]["sandbox/create-outside"].clone();
+        r["cases"][id] = c;
+        bundles.push(sign_as(d, name, &r, &test_key, "wasmcert-test"));
+    }
+    let out = d.join("out");
+    let o = bin()
+        .arg("matrix")
+        .arg("--key")
+        .arg(root().join("reports/tests/keys/test.pub"))
+        .arg("--key")
+        .arg(d.join("second.pub"))
+        .args(&bundles)
+        .args(["--out"])
+        .arg(&out)
+        .args(["--as-of", "2026-12-31"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let m = json(&out.join("matrix.json"));
+    let refused: Vec<(String, String)> = m["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["bundle"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reason = |b: &str| {
+        refused
+            .iter()
+            .find(|(n, _)| n == b)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{b} not refused: {refused:?}"))
+    };
+    assert!(reason("future.sigstore.json").contains("after the matrix date 2026-12-31"));
+    for b in ["script", "cell", "html"] {
+        assert!(
+            reason(&format!("{b}.sigstore.json")).contains("is not `sandbox/<name>`"),
+            "{b}: {refused:?}"
+        );
+    }
+    assert_eq!(refused.len(), 4, "{refused:?}");
+    // Both signers' reports are shown, side by side: the genuine escapes are not hidden.
+    let cols: Vec<&serde_json::Value> = m["runtimes"].as_array().unwrap().iter().collect();
+    assert_eq!(cols.len(), 2, "{cols:?}");
+    assert!(
+        cols.iter()
+            .all(|c| c["id"].as_str().unwrap().starts_with("wamr ["))
+    );
+    assert!(
+        cols.iter()
+            .any(|c| c["summary"]["escaped"].as_u64().unwrap_or(0) > 0)
+    );
+    let md = std::fs::read_to_string(out.join("matrix.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("matrix.html")).unwrap();
+    for text in [&md, &html] {
+        assert!(!text.contains("<script>alert") && !text.contains("<img"));
+    }
+    assert!(md.contains("🚨 ESCAPED"));
+    browser(&out, "matrix-hostile.png");
 }

@@ -56,6 +56,108 @@ fn keygen_writes_an_encrypted_key_only_the_owner_can_read() {
     );
 }
 
+/// `keygen --force` over a world-readable file writes a new 0600 file (the old file's mode is
+/// never kept), and a symlink (dangling or not) at a key path is refused, not followed.
+#[test]
+fn keygen_force_never_keeps_a_readable_mode_nor_follows_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("k.key"), "old").unwrap();
+    std::fs::set_permissions(d.join("k.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = wasmcert(d, &["keygen", "--force", "--output-key-prefix", "k"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mode = std::fs::metadata(d.join("k.key"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        std::fs::read_to_string(d.join("k.key"))
+            .unwrap()
+            .contains("ENCRYPTED")
+    );
+    // A dangling symlink where the key would go: it would create the target elsewhere.
+    let target = d.join("elsewhere/stolen.key");
+    std::fs::create_dir(d.join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(&target, d.join("l.key")).unwrap();
+    for force in [false, true] {
+        let mut args = vec!["keygen", "--output-key-prefix", "l"];
+        if force {
+            args.insert(1, "--force");
+        }
+        let o = wasmcert(d, &args);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is a symlink"));
+        assert!(!target.exists());
+    }
+}
+
+/// Nothing malformed is signed: a report whose digest is not hex (it would become the in-toto
+/// subject), a report of another schema version, an analysis with a bad subject digest.
+#[test]
+fn sign_refuses_documents_with_invalid_digests_or_versions() {
+    let dir = setup();
+    let d = dir.path();
+    let o = wasmcert(
+        d,
+        &[
+            "certify",
+            "--filter",
+            "^wasi/args",
+            "--format",
+            "json",
+            "-o",
+            "r.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let good: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    for (what, edit) in [
+        (
+            "not a SHA-256 digest",
+            ("/runtime/binary_sha256", serde_json::json!("<b>sha</b>")),
+        ),
+        (
+            "schema_version 1",
+            ("/schema_version", serde_json::json!(1)),
+        ),
+        (
+            "is not `wasi/<name>`",
+            (
+                "/cases/wasi~1args-echo/category",
+                serde_json::json!("wasi\n"),
+            ),
+        ),
+    ] {
+        let mut bad = good.clone();
+        *bad.pointer_mut(edit.0).unwrap() = edit.1;
+        std::fs::write(d.join("bad.json"), bad.to_string()).unwrap();
+        let o = wasmcert(d, &["sign", "--key", "ci.key", "bad.json"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(
+            err.contains(what) || err.contains("category"),
+            "{what}: {err}"
+        );
+        assert!(!d.join("bad.sigstore.json").exists());
+    }
+    let o = wasmcert(
+        d,
+        &["analyze", "--format", "json", "-o", "a.json", "app.wasm"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut a: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("a.json")).unwrap()).unwrap();
+    a["subject"]["sha256"] = "<b>sha</b>".into();
+    std::fs::write(d.join("a.json"), a.to_string()).unwrap();
+    let o = wasmcert(d, &["sign", "--key", "ci.key", "a.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a SHA-256 digest"));
+}
+
 #[test]
 fn signed_analysis_verifies_and_every_tamper_is_rejected() {
     let dir = setup();
@@ -281,7 +383,7 @@ fn independent_verifiers_accept_our_bundles_and_reject_tampers() {
         &[
             "certify",
             "--filter",
-            "^wasi/",
+            "^wasi/(args|exit-code-[04]|stdin|env|clock|random)",
             "--format",
             "json",
             "--output",

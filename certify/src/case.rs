@@ -149,6 +149,82 @@ pub struct Expect {
     pub file_contents: Vec<FileSpec>,
 }
 
+impl Expect {
+    /// Reject combinations no run can satisfy, or that say one thing twice in two ways: every
+    /// key present must hold, so a case that pairs contradictory keys could never pass, and
+    /// one that pairs `settles` with a particular end means something other than it says.
+    pub fn validate(&self) -> Result<(), String> {
+        let ends = [
+            ("exit_code", self.exit_code.is_some()),
+            ("trap = true", self.trap == Some(true)),
+            ("refused = true", self.refused == Some(true)),
+        ];
+        let named: Vec<&str> = ends.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+        if self.settles == Some(true) && !named.is_empty() {
+            return Err(format!(
+                "`settles = true` accepts any end of the run; it contradicts `{}`",
+                named.join("`, `")
+            ));
+        }
+        if self.settles == Some(false) {
+            return Err("`settles = false` means nothing: leave the key out".into());
+        }
+        if named.len() > 1 && named != ["trap = true", "refused = true"] {
+            return Err(format!(
+                "`{}` cannot all hold: a run ends one way",
+                named.join("`, `")
+            ));
+        }
+        if self.refused == Some(true) && self.trap == Some(false) {
+            return Err("`refused = true` with `trap = false`: pick one".into());
+        }
+        for (name, exact, prefix, contains, not_contains) in [
+            (
+                "stdout",
+                &self.stdout,
+                &self.stdout_prefix,
+                &self.stdout_contains,
+                &self.stdout_not_contains,
+            ),
+            (
+                "stderr",
+                &self.stderr,
+                &self.stderr_prefix,
+                &self.stderr_contains,
+                &Vec::new(),
+            ),
+        ] {
+            if let Some(x) = exact {
+                if let Some(p) = prefix
+                    && !x.starts_with(p.as_str())
+                {
+                    return Err(format!("`{name}` does not start with `{name}_prefix`"));
+                }
+                if let Some(c) = contains.iter().find(|c| !x.contains(c.as_str())) {
+                    return Err(format!(
+                        "`{name}` does not contain {c:?} of `{name}_contains`"
+                    ));
+                }
+            }
+            if let Some(c) = not_contains.iter().find(|n| {
+                contains.iter().any(|c| c.contains(n.as_str()))
+                    || prefix.as_ref().is_some_and(|p| p.contains(n.as_str()))
+                    || exact.as_ref().is_some_and(|x| x.contains(n.as_str()))
+            }) {
+                return Err(format!("{c:?} is both required and forbidden on {name}"));
+            }
+        }
+        if let Some(f) = self
+            .files_present
+            .iter()
+            .find(|f| self.files_absent.contains(f))
+        {
+            return Err(format!("{f:?} is in both files_present and files_absent"));
+        }
+        Ok(())
+    }
+}
+
 /// The guest of a case: WebAssembly text (ours) or a binary (WASI testsuite).
 #[derive(Debug, Clone)]
 pub enum Module {
@@ -209,6 +285,9 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
                 .with_context(|| format!("reading {}", toml_path.display()))?;
             let spec: Spec = toml::from_str(&text)
                 .with_context(|| format!("{}: invalid case", toml_path.display()))?;
+            spec.expect
+                .validate()
+                .map_err(|e| anyhow::anyhow!("{}: [expect] {e}", toml_path.display()))?;
             for r in &spec.requires {
                 if !FEATURES.contains(&r.as_str()) {
                     bail!(

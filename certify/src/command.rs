@@ -34,6 +34,9 @@ const LAUNCHERS: &[(&str, &str)] = &[
 /// in seconds on some limits cases; the cap keeps a 2-core CI machine alive.
 pub const RSS_CAP: u64 = 2 << 30;
 
+/// How long `program --version` may take: a runtime that hangs on it has no version.
+const VERSION_PROBE_DEADLINE: Duration = Duration::from_secs(10);
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Adapter {
@@ -179,22 +182,24 @@ impl CommandRuntime {
         };
         let bytes =
             std::fs::read(&program).with_context(|| format!("reading {}", program.display()))?;
-        let version = Command::new(&program)
-            .args(&adapter.version_args)
-            .stdin(Stdio::null())
-            .output()
-            .map(|o| {
-                let text = if o.stdout.is_empty() {
-                    o.stderr
-                } else {
-                    o.stdout
-                };
-                String::from_utf8_lossy(&text)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string()
+        // The version probe is a run of the runtime like any other: cleared environment (a
+        // secret in the caller's environment must not end up in a signed report's
+        // `runtime.version`), own process group, deadline, output cap.
+        let mut probe = Command::new(&program);
+        probe.args(&adapter.version_args);
+        let version = supervise(probe, None, VERSION_PROBE_DEADLINE, &[], RSS_CAP)
+            .ok()
+            .and_then(|(end, out, err)| {
+                matches!(end, End::Exited(_)).then(|| {
+                    let text = if out.is_empty() { err } else { out };
+                    let line = String::from_utf8_lossy(&text)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    line.chars().take(200).collect::<String>()
+                })
             })
             .unwrap_or_default();
         let launchers = tempfile::Builder::new()

@@ -1,58 +1,86 @@
-//! Known failures per runtime (`certify/expectations/<runtime>.toml`): a listed case that
-//! fails is reported as `expected-failure` (not a failure of the run); a listed case that
-//! passes is a failure ("fixed? remove it from the list"), so the lists stay honest.
+//! Known-failure lists per runtime (`<dir>/<runtime>.toml`, or one file), applied only when
+//! `certify --expectations PATH` names them. An entry annotates a case's result with
+//! [`Known`]; it never replaces the observed outcome, and the summaries and the verdict count
+//! what was observed. A listed case whose outcome is not the listed one (it passed, say) makes
+//! the entry stale and the run fail, so the lists stay honest.
 //!
 //! ```toml
 //! [[known]]
 //! case = "sandbox/absolute-path"
-//! outcome = "escaped"        # the outcome label it is expected to have
+//! outcome = "escaped"        # the observed outcome it is expected to have, or "any"
 //! reason = "node:wasi is documented as not a sandbox"
+//! advisory = "GHSA-…"        # optional: the public advisory it matches
 //! ```
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::Path;
-use wasmcert_report::conformance::Outcome;
+use std::path::{Path, PathBuf};
+use wasmcert_report::conformance::{ExpectationsInfo, Known, Outcome, OutcomeKind};
+
+/// An expectations file is a short hand-written list; a larger one is refused.
+const MAX_FILE: u64 = 1 << 20;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    known: Vec<Known>,
+    known: Vec<Entry>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Known {
-    pub case: String,
-    /// `fail`, `escaped`, `crashed`, `timeout`, `error`, or `any`.
+struct Entry {
+    case: String,
     #[serde(default = "any")]
-    pub outcome: String,
-    pub reason: String,
+    outcome: String,
+    reason: String,
+    #[serde(default)]
+    advisory: Option<String>,
 }
-
-/// The outcome's own explanation, kept beside the listed reason.
-fn detail(o: &Outcome) -> String {
-    match o {
-        Outcome::Fail { why } | Outcome::Escaped { why } | Outcome::Error { why } => why.clone(),
-        Outcome::Crashed { signal } => format!("signal {signal}"),
-        Outcome::Timeout => "killed at the deadline".into(),
-        other => other.label().into(),
-    }
-}
-
-/// Outcome labels an entry may name.
-const OUTCOMES: &[&str] = &["any", "fail", "escaped", "crashed", "timeout", "error"];
 
 fn any() -> String {
     "any".into()
 }
 
+/// What an entry expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// Any failure (`fail`, `escaped`, `crashed`, `timeout`, `error`).
+    AnyFailure,
+    Kind(OutcomeKind),
+}
+
+impl Expected {
+    fn label(self) -> &'static str {
+        match self {
+            Expected::AnyFailure => "any",
+            Expected::Kind(k) => k.label(),
+        }
+    }
+    fn holds(self, observed: OutcomeKind) -> bool {
+        match self {
+            Expected::AnyFailure => observed.is_failure(),
+            Expected::Kind(k) => k == observed,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub expected: Expected,
+    pub reason: String,
+    pub advisory: Option<String>,
+}
+
+/// The known-failure list of one runtime; empty unless loaded.
 #[derive(Debug, Default, Clone)]
 pub struct Expectations {
-    /// runtime → case → entry.
-    by_runtime: BTreeMap<String, BTreeMap<String, Known>>,
+    /// case id → entry.
+    entries: BTreeMap<String, Listed>,
+    /// The file read, for the report.
+    info: Option<ExpectationsInfo>,
 }
 
 impl Expectations {
@@ -60,61 +88,146 @@ impl Expectations {
         Expectations::default()
     }
 
-    /// Load `dir/<runtime>.toml` if it exists.
-    pub fn load(dir: &Path, runtime: &str) -> Result<Self> {
-        let path = dir.join(format!("{runtime}.toml"));
-        let mut e = Expectations::default();
-        if !path.is_file() {
-            return Ok(e);
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let f: File = toml::from_str(&text)
-            .with_context(|| format!("{}: invalid expectations", path.display()))?;
-        let mut map = BTreeMap::new();
-        for k in f.known {
-            if !OUTCOMES.contains(&k.outcome.as_str()) {
-                bail!(
-                    "{}: `{}`: outcome must be one of {}, not {:?}",
-                    path.display(),
-                    k.case,
-                    OUTCOMES.join(", "),
-                    k.outcome
-                );
+    /// Load the list for `runtime` from `path`: a file, or a directory holding
+    /// `<runtime>.toml`. A directory without that file gives an empty list (and the report
+    /// says no list was applied).
+    pub fn load(path: &Path, runtime: &str) -> Result<Self> {
+        let file: PathBuf = if path.is_dir() {
+            let f = path.join(format!("{runtime}.toml"));
+            if !f.is_file() {
+                return Ok(Expectations::default());
             }
-            if map.contains_key(&k.case) {
-                bail!("{}: `{}` listed twice", path.display(), k.case);
-            }
-            map.insert(k.case.clone(), k);
-        }
-        e.by_runtime.insert(runtime.to_string(), map);
-        Ok(e)
-    }
-
-    pub fn listed(&self, runtime: &str) -> impl Iterator<Item = &Known> {
-        self.by_runtime
-            .get(runtime)
-            .into_iter()
-            .flat_map(|m| m.values())
-    }
-
-    pub fn apply(&self, runtime: &str, case: &str, outcome: Outcome) -> Outcome {
-        let Some(k) = self.by_runtime.get(runtime).and_then(|m| m.get(case)) else {
-            return outcome;
+            f
+        } else {
+            path.to_path_buf()
         };
-        let matches = k.outcome == "any" || k.outcome == outcome.label();
-        match outcome {
-            Outcome::Pass => Outcome::Fail {
-                why: format!(
-                    "listed as a known failure ({}) but passed: remove it from the expectations file",
-                    k.reason
-                ),
-            },
-            Outcome::NotSupported { .. } => outcome,
-            o if o.is_failure() && matches => Outcome::ExpectedFailure {
-                why: format!("{}: {} [observed: {}]", o.label(), k.reason, detail(&o)),
-            },
-            o => o,
+        let meta =
+            std::fs::metadata(&file).with_context(|| format!("reading {}", file.display()))?;
+        if meta.len() > MAX_FILE {
+            bail!(
+                "{}: {} bytes, more than an expectations file may hold ({MAX_FILE})",
+                file.display(),
+                meta.len()
+            );
+        }
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("{}: not UTF-8", file.display()))?;
+        Self::parse(text, &file.display().to_string()).map(|mut e| {
+            e.info = Some(ExpectationsInfo {
+                file: file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                sha256: hex::encode(Sha256::digest(&bytes)),
+            });
+            e
+        })
+    }
+
+    /// Parse a list; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let f: File =
+            toml::from_str(text).with_context(|| format!("{origin}: invalid expectations"))?;
+        let mut entries = BTreeMap::new();
+        for k in f.known {
+            let expected = if k.outcome == "any" {
+                Expected::AnyFailure
+            } else {
+                match k.outcome.parse::<OutcomeKind>() {
+                    Ok(kind) if kind.is_failure() => Expected::Kind(kind),
+                    Ok(kind) => bail!(
+                        "{origin}: `{}`: a known failure cannot expect `{kind}`",
+                        k.case
+                    ),
+                    Err(e) => bail!("{origin}: `{}`: {e} (or `any`)", k.case),
+                }
+            };
+            if entries.contains_key(&k.case) {
+                bail!("{origin}: `{}` listed twice", k.case);
+            }
+            entries.insert(
+                k.case,
+                Listed {
+                    expected,
+                    reason: k.reason,
+                    advisory: k.advisory,
+                },
+            );
+        }
+        Ok(Expectations {
+            entries,
+            info: None,
+        })
+    }
+
+    /// The file applied, for the report; `None` when no list was loaded.
+    pub fn info(&self) -> Option<&ExpectationsInfo> {
+        self.info.as_ref()
+    }
+
+    /// Case ids listed.
+    pub fn cases(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    /// The annotation for a case's observed outcome; `None` when the case is not listed.
+    pub fn annotate(&self, case: &str, outcome: &Outcome) -> Option<Known> {
+        let e = self.entries.get(case)?;
+        Some(Known {
+            expected: e.expected.label().to_string(),
+            reason: e.reason.clone(),
+            advisory: e.advisory.clone(),
+            holds: e.expected.holds(outcome.kind()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_annotates_and_never_replaces() {
+        let e = Expectations::parse(
+            "[[known]]\ncase = \"s/a\"\noutcome = \"escaped\"\nreason = \"r\"\nadvisory = \"GHSA-x\"\n\
+             [[known]]\ncase = \"s/b\"\nreason = \"any\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let escaped = Outcome::Escaped { why: "leak".into() };
+        let k = e.annotate("s/a", &escaped).unwrap();
+        assert!(k.holds);
+        assert_eq!(k.advisory.as_deref(), Some("GHSA-x"));
+        // Listed as escaped, observed pass: the entry is stale.
+        assert!(!e.annotate("s/a", &Outcome::Pass).unwrap().holds);
+        // Listed as escaped, observed fail: not what the list says.
+        let fail = Outcome::Fail { why: "x".into() };
+        assert!(!e.annotate("s/a", &fail).unwrap().holds);
+        assert!(e.annotate("s/b", &fail).unwrap().holds);
+        assert!(!e.annotate("s/b", &Outcome::Pass).unwrap().holds);
+        assert!(e.annotate("s/c", &fail).is_none());
+    }
+
+    #[test]
+    fn bad_lists_are_refused() {
+        for (text, msg) in [
+            (
+                "[[known]]\ncase = \"a\"\noutcome = \"escape\"\nreason = \"r\"\n",
+                "unknown outcome \"escape\"",
+            ),
+            (
+                "[[known]]\ncase = \"a\"\noutcome = \"pass\"\nreason = \"r\"\n",
+                "cannot expect `pass`",
+            ),
+            (
+                "[[known]]\ncase = \"a\"\nreason = \"r\"\n[[known]]\ncase = \"a\"\nreason = \"r\"\n",
+                "listed twice",
+            ),
+            ("[[known]]\ncase = \"a\"\n", "invalid expectations"),
+        ] {
+            let e = Expectations::parse(text, "t.toml").unwrap_err();
+            assert!(format!("{e:#}").contains(msg), "{e:#}");
         }
     }
 }

@@ -70,12 +70,14 @@ pub fn run(
             digest: opts.suite_digest.clone(),
             cases: cases.len() as u32,
             shard: opts.shard.clone(),
+            expectations: expectations.info().cloned(),
         },
         host: HostInfo {
             os: std::env::consts::OS.into(),
             arch: std::env::consts::ARCH.into(),
         },
         started_at: opts.started_at.clone(),
+        verdict: Default::default(),
         cases: results.into_iter().collect::<BTreeMap<_, _>>(),
         summary: BTreeMap::new(),
     };
@@ -108,9 +110,9 @@ fn head(b: &[u8]) -> String {
 
 pub fn run_case(case: &Case, runtime: &dyn Runtime, expectations: &Expectations) -> CaseResult {
     let (outcome, evidence) = execute(case, runtime);
-    let outcome = expectations.apply(&runtime.identity().name, &case.id, outcome);
     CaseResult {
         category: case.category.clone(),
+        known: expectations.annotate(&case.id, &outcome),
         outcome,
         evidence,
     }
@@ -119,7 +121,10 @@ pub fn run_case(case: &Case, runtime: &dyn Runtime, expectations: &Expectations)
 fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
     if let Some(why) = &case.unsupported {
         return (
-            Outcome::NotSupported { why: why.clone() },
+            Outcome::NotSupported {
+                why: why.clone(),
+                missing: None,
+            },
             Evidence::default(),
         );
     }
@@ -143,6 +148,7 @@ fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
         return (
             Outcome::NotSupported {
                 why: format!("the runtime cannot express `{missing}`"),
+                missing: Some(missing.to_string()),
             },
             Evidence::default(),
         );
@@ -278,13 +284,17 @@ fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
             describe(&raw.end)
         ));
     }
-    if e.settles == Some(true) {
-        return match raw.end {
-            End::Exited(_) | End::Trapped(_) | End::Refused(_) => Ok(()),
-            ref other => Err(format!("the run did not settle: {}", describe(other))),
-        };
+    // `settles`: any end of the run's own is fine (an exit of any status, a trap, a refusal);
+    // every other key present must still hold.
+    let settles = e.settles == Some(true);
+    if settles && !matches!(raw.end, End::Exited(_) | End::Trapped(_) | End::Refused(_)) {
+        return Err(format!("the run did not settle: {}", describe(&raw.end)));
     }
-    if e.refused != Some(true) && e.trap != Some(true) && matches!(raw.end, End::Refused(_)) {
+    if !settles
+        && e.refused != Some(true)
+        && e.trap != Some(true)
+        && matches!(raw.end, End::Refused(_))
+    {
         return Err(format!("the module {}", describe(&raw.end)));
     }
     if let Some(code) = e.exit_code

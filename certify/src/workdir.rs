@@ -2,8 +2,12 @@
 //!
 //! Layout: `sandbox/` (what cases preopen), `outside/secret.txt` (a random secret),
 //! `outside/dir/inner.txt`, `cwd/` (the runtime's current directory). Before the run the
-//! oracle snapshots everything outside `sandbox/`; after the run any difference, or a secret
-//! in the guest's output, is escape evidence.
+//! oracle snapshots everything outside `sandbox/`, everything below a read-only (`ro`)
+//! preopen, and the content of every file below a `ro-files` preopen (by inode, so a file
+//! linked or renamed into a writable preopen and written there is still seen). After the
+//! run any difference, or a secret in the guest's output, is escape evidence: a write that
+//! lands where the guest was granted read access only is a containment breach, whichever
+//! preopen it went through.
 
 use crate::case::Spec;
 use anyhow::{Context, Result, bail};
@@ -19,6 +23,16 @@ pub struct WorkDir {
     /// The environment secret (`WASMCERT_HOST_SECRET`, never granted).
     pub env_secret: String,
     before: BTreeMap<PathBuf, Entry>,
+    /// Read-only preopens (absolute), with the writable preopens below them left out.
+    read_only: Vec<PathBuf>,
+    /// Preopens the guest may write through (absolute): never protected.
+    writable: Vec<PathBuf>,
+    /// Entries below the read-only preopens.
+    ro_before: BTreeMap<PathBuf, Entry>,
+    /// `ro-files` preopens (absolute).
+    ro_files: Vec<PathBuf>,
+    /// Files below `ro-files` preopens: (device, inode) → (path, size, hash).
+    ro_files_before: BTreeMap<(u64, u64), (PathBuf, u64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,14 +100,43 @@ impl WorkDir {
             format!("inner {secret}\n"),
         )?;
         std::fs::write(root.join("bin/module.wasm"), wasm)?;
+        let abs = |h: &str| root.join(h);
+        let dirs = &spec.run.dirs;
+        let writable: Vec<PathBuf> = dirs
+            .iter()
+            .filter(|d| !d.read_only() && !d.read_only_files())
+            .map(|d| abs(&d.host))
+            .collect();
+        // A read-only grant below a writable one protects nothing: the guest may write there
+        // through the writable preopen.
+        let under_writable = |p: &PathBuf| writable.iter().any(|w| p.starts_with(w));
+        let read_only: Vec<PathBuf> = dirs
+            .iter()
+            .filter(|d| d.read_only())
+            .map(|d| abs(&d.host))
+            .filter(|p| !under_writable(p))
+            .collect();
+        let ro_files: Vec<PathBuf> = dirs
+            .iter()
+            .filter(|d| d.read_only_files())
+            .map(|d| abs(&d.host))
+            .filter(|p| !under_writable(p))
+            .collect();
         let mut w = WorkDir {
             dir,
             secret,
             env_secret,
             before: BTreeMap::new(),
+            read_only,
+            writable,
+            ro_before: BTreeMap::new(),
+            ro_files,
+            ro_files_before: BTreeMap::new(),
         };
         w.plant(spec)?;
         w.before = w.snapshot();
+        w.ro_before = w.snapshot_read_only();
+        w.ro_files_before = w.snapshot_ro_files();
         Ok(w)
     }
 
@@ -107,13 +150,29 @@ impl WorkDir {
         self.path().join("bin/module.wasm")
     }
 
+    /// `rel` resolved against the work dir. Suites are hostile input: the path must be
+    /// relative, without `..`, and no component of it that exists may be a symlink (a planted
+    /// link would otherwise carry setup writes, or a preopen, out of the work dir).
     fn inside(&self, rel: &str) -> Result<PathBuf> {
         let p = Path::new(rel);
         if p.is_absolute()
             || p.components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
             bail!("setup path `{rel}` must stay inside the work dir");
+        }
+        let mut at = self.path().to_path_buf();
+        for c in p.components() {
+            at.push(c);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => bail!(
+                    "setup path `{rel}` goes through the symlink `{}`: refused",
+                    at.strip_prefix(self.path()).unwrap_or(&at).display()
+                ),
+                Ok(_) => {}
+                // Nothing below a missing component exists yet: it cannot be a link.
+                Err(_) => break,
+            }
         }
         Ok(self.path().join(p))
     }
@@ -159,30 +218,41 @@ impl WorkDir {
     /// `outside/`, so writing through one changes an entry seen here; a hard link made to an
     /// outside file changes its link count.
     fn snapshot(&self) -> BTreeMap<PathBuf, Entry> {
-        let mut out = BTreeMap::new();
         let root = self.path();
-        let sandbox = root.join("sandbox");
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                if out.len() >= MAX_ENTRIES {
-                    return out;
-                }
-                let p = e.path();
-                if p == sandbox || is_artifact(root, &p) {
-                    continue;
-                }
-                let entry = entry(&p);
-                if entry == Entry::Dir {
-                    stack.push(p.clone());
-                }
-                out.insert(
-                    p.strip_prefix(root).map(Path::to_path_buf).unwrap_or(p),
-                    entry,
-                );
+        let mut out = BTreeMap::new();
+        walk(root, root, &[root.join("sandbox")], &mut out);
+        out
+    }
+
+    /// Everything below the read-only preopens, except writable preopens nested in them.
+    fn snapshot_read_only(&self) -> BTreeMap<PathBuf, Entry> {
+        let mut out = BTreeMap::new();
+        for ro in &self.read_only {
+            if std::fs::symlink_metadata(ro).is_ok_and(|m| m.is_dir()) {
+                out.insert(rel(self.path(), ro), Entry::Dir);
+                walk(self.path(), ro, &self.writable, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The regular files below `ro-files` preopens, by inode. After the run the whole sandbox
+    /// is searched for those inodes: one renamed or linked into a writable preopen and written
+    /// there is still found.
+    fn snapshot_ro_files(&self) -> BTreeMap<(u64, u64), (PathBuf, u64, String)> {
+        let mut out = BTreeMap::new();
+        if self.ro_files.is_empty() {
+            return out;
+        }
+        let mut entries = BTreeMap::new();
+        for f in &self.ro_files {
+            walk(self.path(), f, &self.writable, &mut entries);
+        }
+        for (p, e) in entries {
+            if let Entry::File { size, hash, .. } = e
+                && let Ok(m) = std::fs::symlink_metadata(self.path().join(&p))
+            {
+                out.insert((m.dev(), m.ino()), (p, size, hash));
             }
         }
         out
@@ -202,32 +272,128 @@ impl WorkDir {
                 ));
             }
         }
-        let after = self.snapshot();
-        let mut changes = Vec::new();
-        for (p, e) in &self.before {
-            match after.get(p) {
-                None => changes.push(format!("{} removed", p.display())),
-                Some(a) if a != e => {
-                    changes.push(format!("{} changed ({})", p.display(), describe(e, a)))
-                }
-                _ => {}
-            }
-        }
-        for p in after.keys() {
-            if !self.before.contains_key(p) {
-                changes.push(format!("{} created outside the sandbox", p.display()));
-            }
-        }
-        if changes.is_empty() {
-            None
-        } else {
-            changes.truncate(8);
-            Some(format!(
+        let changes = diff(&self.before, &self.snapshot(), "outside the sandbox");
+        if !changes.is_empty() {
+            return Some(format!(
                 "host state outside the sandbox changed: {}",
                 changes.join("; ")
-            ))
+            ));
+        }
+        let changes = diff(
+            &self.ro_before,
+            &self.snapshot_read_only(),
+            "in a read-only preopen",
+        );
+        if !changes.is_empty() {
+            return Some(format!(
+                "a directory preopened read-only changed: {}",
+                changes.join("; ")
+            ));
+        }
+        let changes = self.ro_files_changes();
+        if !changes.is_empty() {
+            return Some(format!(
+                "a file preopened read-only (ro-files) was written: {}",
+                changes.join("; ")
+            ));
+        }
+        None
+    }
+
+    /// Files of `ro-files` preopens whose content changed, wherever they are now.
+    fn ro_files_changes(&self) -> Vec<String> {
+        if self.ro_files_before.is_empty() {
+            return Vec::new();
+        }
+        let mut now = BTreeMap::new();
+        let sandbox = self.path().join("sandbox");
+        walk(self.path(), &sandbox, &[], &mut now);
+        let mut changes = Vec::new();
+        for (p, e) in now {
+            let Entry::File { size, hash, .. } = &e else {
+                continue;
+            };
+            let Ok(m) = std::fs::symlink_metadata(self.path().join(&p)) else {
+                continue;
+            };
+            if let Some((was, size0, hash0)) = self.ro_files_before.get(&(m.dev(), m.ino()))
+                && (size != size0 || hash != hash0)
+            {
+                let at = if p == *was {
+                    String::new()
+                } else {
+                    format!(" (now at {})", p.display())
+                };
+                changes.push(format!(
+                    "{}{at} changed (size {size0} -> {size}{})",
+                    was.display(),
+                    if size == size0 {
+                        ", content rewritten"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        changes.truncate(8);
+        changes
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> PathBuf {
+    p.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Record every entry below `start` (relative to `root`), not descending into `skip`, at most
+/// [`MAX_ENTRIES`] in all.
+fn walk(root: &Path, start: &Path, skip: &[PathBuf], out: &mut BTreeMap<PathBuf, Entry>) {
+    let mut stack = vec![start.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            if out.len() >= MAX_ENTRIES {
+                return;
+            }
+            let p = e.path();
+            if skip.contains(&p) || is_artifact(root, &p) {
+                continue;
+            }
+            let entry = entry(&p);
+            if entry == Entry::Dir {
+                stack.push(p.clone());
+            }
+            out.insert(rel(root, &p), entry);
         }
     }
+}
+
+/// What changed between two snapshots, at most 8 lines.
+fn diff(
+    before: &BTreeMap<PathBuf, Entry>,
+    after: &BTreeMap<PathBuf, Entry>,
+    place: &str,
+) -> Vec<String> {
+    let mut changes = Vec::new();
+    for (p, e) in before {
+        match after.get(p) {
+            None => changes.push(format!("{} removed", p.display())),
+            Some(a) if a != e => {
+                changes.push(format!("{} changed ({})", p.display(), describe(e, a)))
+            }
+            _ => {}
+        }
+    }
+    for p in after.keys() {
+        if !before.contains_key(p) {
+            changes.push(format!("{} created {place}", p.display()));
+        }
+    }
+    changes.truncate(8);
+    changes
 }
 
 fn describe(before: &Entry, after: &Entry) -> String {

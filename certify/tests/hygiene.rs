@@ -158,7 +158,7 @@ fn controls_the_adapter_cannot_express_are_not_supported() {
         "[run]\ndirs = [{ host = \"sandbox\", guest = \"/s\", mode = \"ro\" }]\n",
     );
     assert!(
-        matches!(outcome(&r), Outcome::NotSupported { why } if why.contains("read-only-dirs")),
+        matches!(outcome(&r), Outcome::NotSupported { why, .. } if why.contains("read-only-dirs")),
         "{r:?}"
     );
 }
@@ -232,4 +232,169 @@ fn a_child_that_leaves_the_group_does_not_block_the_runner() {
     );
     assert_eq!(outcome(&r), &Outcome::Pass, "{r:?}");
     assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+/// A shell runtime that can express read-only preopens (the flags are ignored by the
+/// script: it plays a runtime that does not enforce them).
+fn ro_runtime(script: &str) -> CommandRuntime {
+    shell_runtime(
+        script,
+        "dir_ro = [\"--dir-ro\", \"{host}\"]\ndir_ro_files = [\"--dir-ro-files\", \"{host}\"]",
+    )
+}
+
+#[test]
+fn writing_through_a_read_only_preopen_is_an_escape() {
+    let ro = "[setup]\ndirs = [\"sandbox/ro\", \"sandbox/rw\"]\nfiles = [{ path = \"sandbox/ro/data.txt\", content = \"read-only-data\" }]\n\
+              [run]\ndirs = [{ host = \"sandbox/ro\", guest = \"/ro\", mode = \"ro\" }, { host = \"sandbox/rw\", guest = \"/rw\", mode = \"rw\" }]\n";
+    for (script, evidence) in [
+        (
+            ": > ../sandbox/ro/data.txt",
+            "sandbox/ro/data.txt changed (size 14 -> 0)",
+        ),
+        (
+            "echo x > ../sandbox/ro/new.txt",
+            "sandbox/ro/new.txt created in a read-only preopen",
+        ),
+        (
+            "mv ../sandbox/ro/data.txt ../sandbox/rw/",
+            "sandbox/ro/data.txt removed",
+        ),
+        (
+            "ln ../sandbox/ro/data.txt ../sandbox/rw/l",
+            "link count 1 -> 2",
+        ),
+    ] {
+        let (r, _) = certify_with(ro_runtime(script), ro);
+        assert!(
+            matches!(outcome(&r), Outcome::Escaped { why }
+                if why.contains("preopened read-only") && why.contains(evidence)),
+            "{script}: {r:#?}"
+        );
+        assert_eq!(r.verdict.containment.count, 1);
+    }
+    // Writing in the writable preopen beside it is what the grant allows.
+    let (r, _) = certify_with(ro_runtime("echo x > ../sandbox/rw/ok.txt"), ro);
+    assert_eq!(outcome(&r), &Outcome::Pass, "{r:#?}");
+}
+
+#[test]
+fn writing_a_read_only_file_is_an_escape_wherever_it_was_moved() {
+    // ro-files: the directory is writable, its files are not (GHSA-2r75-cxrj-cmph,
+    // GHSA-4ch3-9j33-3pmj).
+    let case = "[setup]\ndirs = [\"sandbox/ro\", \"sandbox/rw\"]\nfiles = [{ path = \"sandbox/ro/data.txt\", content = \"read-only-data\" }]\n\
+                [run]\ndirs = [{ host = \"sandbox/ro\", guest = \"/ro\", mode = \"ro-files\" }, { host = \"sandbox/rw\", guest = \"/rw\", mode = \"rw\" }]\n";
+    for (script, evidence) in [
+        (
+            ": > ../sandbox/ro/data.txt",
+            "sandbox/ro/data.txt changed (size 14 -> 0)",
+        ),
+        (
+            "ln ../sandbox/ro/data.txt ../sandbox/rw/l && echo pwned > ../sandbox/rw/l",
+            "sandbox/ro/data.txt (now at sandbox/rw/l) changed",
+        ),
+    ] {
+        let (r, _) = certify_with(ro_runtime(script), case);
+        assert!(
+            matches!(outcome(&r), Outcome::Escaped { why }
+                if why.contains("ro-files") && why.contains(evidence)),
+            "{script}: {r:#?}"
+        );
+    }
+    // Creating and removing entries is what ro-files allows.
+    let (r, _) = certify_with(
+        ro_runtime("echo x > ../sandbox/ro/new.txt && rm ../sandbox/ro/data.txt"),
+        case,
+    );
+    assert_eq!(outcome(&r), &Outcome::Pass, "{r:#?}");
+}
+
+#[test]
+fn settles_checks_every_other_key_too() {
+    let case = "[expect]\nsettles = true\nstdout_not_contains = [\"VERDICT FAIL\"]\n";
+    let (r, _) = certify("echo VERDICT FAIL; exit 3", case);
+    assert!(
+        matches!(outcome(&r), Outcome::Fail { why } if why.contains("VERDICT FAIL")),
+        "{r:#?}"
+    );
+    let (r, _) = certify("echo fine; exit 3", case);
+    assert_eq!(outcome(&r), &Outcome::Pass, "{r:#?}");
+}
+
+#[test]
+fn contradictory_expectations_are_refused_when_the_suite_loads() {
+    for (expect, msg) in [
+        ("settles = true\nexit_code = 0", "contradicts `exit_code`"),
+        ("settles = true\ntrap = true", "contradicts `trap = true`"),
+        ("exit_code = 0\ntrap = true", "a run ends one way"),
+        (
+            "stdout = \"abc\"\nstdout_prefix = \"x\"",
+            "does not start with",
+        ),
+        (
+            "stdout_contains = [\"ok\"]\nstdout_not_contains = [\"ok\"]",
+            "both required and forbidden",
+        ),
+        (
+            "files_present = [\"a\"]\nfiles_absent = [\"a\"]",
+            "files_present and files_absent",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        suite(dir.path(), &format!("[expect]\n{expect}\n"));
+        let e = format!("{:#}", load_suite(dir.path()).unwrap_err());
+        assert!(
+            e.contains("case.toml: [expect]") && e.contains(msg),
+            "{expect}: {e}"
+        );
+    }
+}
+
+#[test]
+fn setup_paths_through_planted_symlinks_are_refused() {
+    let host = tempfile::tempdir().unwrap();
+    let target = host.path().display().to_string();
+    for case in [
+        // A preopen through a planted link would hand the guest a host directory.
+        format!(
+            "[setup]\nsymlinks = [{{ path = \"sandbox/h\", target = {target:?} }}]\n[run]\ndirs = [{{ host = \"sandbox/h\", guest = \"/h\" }}]\n"
+        ),
+        // Setup paths below the link (planted after it) would write outside the work dir.
+        format!(
+            "[setup]\nsymlinks = [{{ path = \"sandbox/h\", target = {target:?} }}]\nfiles = [{{ path = \"sandbox/f\", content = \"x\" }}]\nhardlinks = [{{ path = \"sandbox/h/l\", target = \"sandbox/f\" }}]\n"
+        ),
+        format!(
+            "[setup]\nsymlinks = [{{ path = \"sandbox/h\", target = {target:?} }}]\n[run]\ndirs = [{{ host = \"sandbox/h/made-outside\", guest = \"/h\" }}]\n"
+        ),
+    ] {
+        let (r, _) = certify("true", &case);
+        assert!(
+            matches!(outcome(&r), Outcome::Error { why } if why.contains("goes through the symlink `sandbox/h`")),
+            "{case}: {r:#?}"
+        );
+        assert_eq!(std::fs::read_dir(host.path()).unwrap().count(), 0, "{case}");
+    }
+}
+
+#[test]
+fn the_version_probe_gets_no_environment_and_a_deadline() {
+    use wasmcert_certify::Runtime;
+    // cargo sets CARGO_MANIFEST_DIR (and HOME is set) for this test process: neither may
+    // reach the probe, whose first line becomes the signed report's `runtime.version`.
+    assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+    let toml = "name = \"sh\"\nprogram = \"/bin/sh\"\nversion_args = [\"-c\", \"echo v-$CARGO_MANIFEST_DIR-$HOME\"]\ncommand = [\"-c\", \"true\", \"{module}\"]\n";
+    let rt =
+        CommandRuntime::new(parse_adapter(toml, "t").unwrap(), Some("/bin/sh".into())).unwrap();
+    assert_eq!(rt.identity().version, "v--");
+    // A probe that never ends is killed at its deadline; the runtime has no version.
+    let toml = "name = \"sh\"\nprogram = \"/bin/sh\"\nversion_args = [\"-c\", \"echo v1; exec sleep 600\"]\ncommand = [\"-c\", \"true\", \"{module}\"]\n";
+    let start = Instant::now();
+    let rt =
+        CommandRuntime::new(parse_adapter(toml, "t").unwrap(), Some("/bin/sh".into())).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(rt.identity().version, "");
 }

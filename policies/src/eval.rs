@@ -6,7 +6,7 @@ use crate::location::Location;
 use crate::native::{CertificationCheck, Check, Compiled, NativePolicy};
 use crate::{Bundle, Finding};
 use wasmcert_analyzer::{Analysis, Import};
-use wasmcert_report::conformance::Report;
+use wasmcert_report::conformance::{self, OutcomeKind};
 use wasmcert_report::sign;
 
 /// 4 GiB: how far a 32-bit memory without a maximum can grow (2^16 pages of 64 KiB, or 2^32
@@ -435,31 +435,28 @@ pub(crate) fn certify_verdict(
     }
     let mut reasons = Vec::new();
     'bundles: for b in reports {
-        let mut verified = None;
-        for (key, _) in &c.keys {
-            if let PublicKey::P256 { pem, .. } = key
-                && let Ok(v) = sign::verify(&b.bytes, pem, None)
-            {
-                verified = Some((v, key.path().to_string()));
-                break;
+        let pems: Vec<&[u8]> = c
+            .keys
+            .iter()
+            .filter_map(|(k, _)| match k {
+                PublicKey::P256 { pem, .. } => Some(pem.as_slice()),
+                _ => None,
+            })
+            .collect();
+        let names: Vec<String> = c
+            .keys
+            .iter()
+            .filter(|(k, _)| matches!(k, PublicKey::P256 { .. }))
+            .map(|(k, _)| k.path().to_string())
+            .collect();
+        let (report, key) = match conformance::verify_report(&b.bytes, &pems) {
+            Ok(v) => (v.report, names[v.key].clone()),
+            Err(conformance::BundleError::NotVerified(_)) => {
+                reasons.push(format!("{}: not signed by a listed key", b.name));
+                continue;
             }
-        }
-        let Some((v, key)) = verified else {
-            reasons.push(format!("{}: not signed by a listed key", b.name));
-            continue;
-        };
-        if v.predicate_type != sign::REPORT_PREDICATE {
-            reasons.push(format!("{}: not a conformance report", b.name));
-            continue;
-        }
-        #[derive(serde::Deserialize)]
-        struct Statement {
-            predicate: Report,
-        }
-        let report = match serde_json::from_slice::<Statement>(&v.payload) {
-            Ok(s) => s.predicate,
             Err(e) => {
-                reasons.push(format!("{}: unreadable report: {e}", b.name));
+                reasons.push(format!("{}: {e}", b.name));
                 continue;
             }
         };
@@ -509,7 +506,7 @@ pub(crate) fn certify_verdict(
             }
             if let Some((id, r)) = cases
                 .iter()
-                .find(|(_, r)| c.forbid.iter().any(|f| f == r.outcome.label()))
+                .find(|(_, r)| c.forbid.contains(&r.outcome.kind()))
             {
                 reasons.push(format!(
                     "{}: `{}` {} case {id} is {}",
@@ -522,7 +519,10 @@ pub(crate) fn certify_verdict(
             }
             // A report whose cases all came out not-supported (or expected to fail) proves
             // nothing about containment.
-            if !cases.iter().any(|(_, r)| r.outcome.label() == "pass") {
+            if !cases
+                .iter()
+                .any(|(_, r)| r.outcome.kind() == OutcomeKind::Pass)
+            {
                 reasons.push(format!("{}: no `{cat}` case passed", b.name));
                 continue 'bundles;
             }

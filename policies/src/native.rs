@@ -11,6 +11,7 @@ use crate::rules::Level;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+use wasmcert_report::conformance::OutcomeKind;
 
 /// The only format version this wasmcert reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -326,7 +327,7 @@ pub(crate) struct CertificationCheck {
     pub keys: Vec<(PublicKey, Location)>,
     pub runtime: Option<Glob>,
     pub categories: Vec<String>,
-    pub forbid: Vec<String>,
+    pub forbid: Vec<OutcomeKind>,
     pub max_age_days: Option<u64>,
     pub suite_digest: Option<String>,
     /// Set by [`crate::Policy::prepare`]: `Ok(description)` of the report that certifies, or
@@ -344,16 +345,6 @@ pub(crate) struct Exception {
     pub at: Location,
 }
 
-pub(crate) const OUTCOMES: &[&str] = &[
-    "pass",
-    "expected-failure",
-    "fail",
-    "escaped",
-    "crashed",
-    "timeout",
-    "not-supported",
-    "error",
-];
 const KINDS: &[&str] = &[
     "core-module",
     "component",
@@ -728,7 +719,12 @@ pub fn compile(
             }
         };
         let categories = strings(&c.categories, &["sandbox"], None, "category")?;
-        let forbid = strings(&c.forbid, &["escaped"], Some(OUTCOMES), "outcome")?;
+        let outcomes = OutcomeKind::ALL.map(OutcomeKind::label);
+        let forbid = strings(&c.forbid, &["escaped"], Some(&outcomes), "outcome")?
+            .iter()
+            .map(|s| s.parse::<OutcomeKind>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ctx.err(t.span(), e))?;
         if let Some(f) = &c.forbid
             && let Some(p) = f.get_ref().iter().find(|s| s.get_ref() == "pass")
         {

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod certification;
 pub mod conformance;
+pub mod escape;
 pub mod human;
 pub mod matrix;
 pub mod sarif;

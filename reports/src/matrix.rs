@@ -3,28 +3,19 @@
 //! page (no external scripts, styles or fonts; sortable and filterable).
 //!
 //! Only verified reports become columns: a bundle no given key verifies is listed under
-//! `refused` with the reason and never shown as a result. Everything rendered is a function of
+//! `refused` with the reason and never shown as a result. Every cell shows the observed
+//! outcome; a known-failure annotation is a mark beside it, never a softer label. Each runtime
+//! gets a headline of observed counts, most severe first. Everything rendered is a function of
 //! the bundles, the keys and the options (`as_of` is the one date, named), so re-rendering the
 //! committed bundles reproduces the committed matrix byte for byte.
 
-use crate::conformance::{Outcome, Report};
-use crate::sign;
+use crate::conformance::{Known, OutcomeKind, Report, verify_report};
+use crate::escape;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub const MATRIX_SCHEMA_VERSION: u32 = 1;
-
-/// Every outcome, in display order, with its label for people.
-pub const OUTCOMES: &[(&str, &str)] = &[
-    ("pass", "Pass"),
-    ("expected-failure", "Expected failure"),
-    ("not-supported", "Not supported"),
-    ("fail", "Fail"),
-    ("timeout", "Timeout"),
-    ("crashed", "Crashed"),
-    ("escaped", "Escaped"),
-    ("error", "Error"),
-];
+/// Version 2: cells carry the observed outcome and a separate `known` annotation.
+pub const MATRIX_SCHEMA_VERSION: u32 = 2;
 
 /// A signed bundle to put in the matrix.
 pub struct BundleInput {
@@ -56,17 +47,23 @@ pub struct Matrix {
     pub max_age_days: u64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub current_suite_digest: Option<String>,
+    /// Runtime columns, in column order (by name, version, digest).
     pub runtimes: Vec<RuntimeColumn>,
+    /// Column indexes, most severe first: by escapes, then crashes and timeouts, failures,
+    /// errors, fewest passes.
+    pub severity_order: Vec<usize>,
     pub categories: Vec<String>,
     pub cases: Vec<CaseRow>,
-    /// Bundles that did not verify (or were superseded): never shown as results.
+    /// Bundles that did not verify (or were superseded, or are dated after `as_of`): never
+    /// shown as results.
     pub refused: Vec<Refused>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeColumn {
     /// Stable column id: the runtime name; `name version` when two versions of one runtime
-    /// are shown, plus a digest prefix when two builds share both.
+    /// are shown, plus a digest prefix when two builds share both, plus the key's name when
+    /// two keys signed reports of one build.
     pub id: String,
     pub name: String,
     pub version: String,
@@ -85,8 +82,30 @@ pub struct RuntimeColumn {
     pub key_hint: String,
     /// Why the report is stale; empty when it is current.
     pub stale: Vec<String>,
-    /// outcome → count over every case of the report.
-    pub summary: BTreeMap<String, u32>,
+    /// Observed outcome → count over every case of the report.
+    pub summary: BTreeMap<OutcomeKind, u32>,
+    /// Observed outcome → how many of those a known-failure list names.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub known: BTreeMap<OutcomeKind, u32>,
+}
+
+impl RuntimeColumn {
+    fn count(&self, k: OutcomeKind) -> u32 {
+        self.summary.get(&k).copied().unwrap_or(0)
+    }
+    /// Sort key, most severe first.
+    fn severity_key(&self) -> (std::cmp::Reverse<[u32; 4]>, u32) {
+        use OutcomeKind::*;
+        (
+            std::cmp::Reverse([
+                self.count(Escaped),
+                self.count(Crashed) + self.count(Timeout),
+                self.count(Fail),
+                self.count(Error),
+            ]),
+            self.count(Pass),
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,11 +118,11 @@ pub struct CaseRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
-    pub outcome: String,
-    /// For an expected failure: what was observed (`escaped`, `fail`, ...), so a known escape
-    /// still reads as an escape.
+    /// What the runtime did.
+    pub outcome: OutcomeKind,
+    /// A known-failure list names the case (with the advisory, when it cites one).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub observed: Option<String>,
+    pub known: Option<Known>,
     /// The runner's explanation (escape evidence, failure reason, signal).
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub why: String,
@@ -115,18 +134,6 @@ pub struct Cell {
 pub struct Refused {
     pub bundle: String,
     pub reason: String,
-}
-
-fn why(o: &Outcome) -> String {
-    match o {
-        Outcome::Pass | Outcome::Timeout => String::new(),
-        Outcome::Crashed { signal } => format!("killed by signal {signal}"),
-        Outcome::ExpectedFailure { why }
-        | Outcome::Fail { why }
-        | Outcome::Escaped { why }
-        | Outcome::NotSupported { why }
-        | Outcome::Error { why } => why.clone(),
-    }
 }
 
 fn days_between(from: &str, to_date: &str) -> Option<i64> {
@@ -144,54 +151,48 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
     use sha2::{Digest, Sha256};
     let mut refused = Vec::new();
     let mut verified: Vec<(RuntimeColumn, Report)> = Vec::new();
+    let pems: Vec<&[u8]> = keys.iter().map(|k| k.pem.as_slice()).collect();
     for b in bundles {
-        let mut last_err = String::from("no key given");
-        let mut ok = None;
-        for k in keys {
-            match sign::verify(&b.bytes, &k.pem, None) {
-                Ok(v) => {
-                    ok = Some((v, k));
-                    break;
-                }
-                Err(e) => last_err = e.to_string(),
-            }
-        }
-        let Some((v, key)) = ok else {
+        let refuse = |refused: &mut Vec<Refused>, reason: String| {
             refused.push(Refused {
                 bundle: b.name.clone(),
-                reason: format!("not verified by any given key ({last_err})"),
-            });
-            continue;
+                reason,
+            })
         };
-        if v.predicate_type != sign::REPORT_PREDICATE {
-            refused.push(Refused {
-                bundle: b.name.clone(),
-                reason: format!("a {} statement, not a conformance report", v.predicate_type),
-            });
-            continue;
-        }
-        #[derive(Deserialize)]
-        struct Statement {
-            predicate: Report,
-        }
-        let report = match serde_json::from_slice::<Statement>(&v.payload) {
-            Ok(s) => s.predicate,
+        let v = match verify_report(&b.bytes, &pems) {
+            Ok(v) => v,
             Err(e) => {
-                refused.push(Refused {
-                    bundle: b.name.clone(),
-                    reason: format!("the signed report does not parse: {e}"),
-                });
+                refuse(&mut refused, e.to_string());
                 continue;
             }
         };
+        let (report, key) = (v.report, &keys[v.key]);
         let mut stale = Vec::new();
         match days_between(&report.started_at, &opts.as_of) {
+            // A report dated after the matrix date would never go stale (and would win
+            // every "newest report" contest): refused.
+            Some(d) if d < 0 => {
+                refuse(
+                    &mut refused,
+                    format!(
+                        "dated {}, after the matrix date {}: a report from the future is refused",
+                        report.started_at, opts.as_of
+                    ),
+                );
+                continue;
+            }
             Some(d) if d > opts.max_age_days as i64 => stale.push(format!(
                 "made {d} days before {} (limit {} days)",
                 opts.as_of, opts.max_age_days
             )),
             Some(_) => {}
-            None => stale.push(format!("started_at {:?} is not a time", report.started_at)),
+            None => {
+                refuse(
+                    &mut refused,
+                    format!("started_at {:?} is not a time", report.started_at),
+                );
+                continue;
+            }
         }
         if let Some(cur) = &opts.current_suite_digest
             && !report.suite.digest.eq_ignore_ascii_case(cur)
@@ -208,8 +209,12 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
             ));
         }
         let mut summary = BTreeMap::new();
+        let mut known = BTreeMap::new();
         for c in report.cases.values() {
-            *summary.entry(c.outcome.label().to_string()).or_insert(0) += 1;
+            *summary.entry(c.outcome.kind()).or_insert(0) += 1;
+            if c.known.as_ref().is_some_and(|k| k.holds) {
+                *known.entry(c.outcome.kind()).or_insert(0) += 1;
+            }
         }
         let rt = &report.runtime;
         verified.push((
@@ -228,20 +233,23 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
                 bundle: b.name.clone(),
                 bundle_sha256: hex::encode(Sha256::digest(&b.bytes)),
                 key: key.name.clone(),
-                key_hint: v.key_hint.clone(),
+                key_hint: v.verified.key_hint.clone(),
                 stale,
                 summary,
+                known,
             },
             report,
         ));
     }
-    // One column per runtime build: the newest report wins, the others are listed as
-    // superseded (so two reports of the same build never disagree side by side).
+    // One column per runtime build and signing key: the newest report wins, the others are
+    // listed as superseded. A report signed by one key never supersedes another key's: a
+    // second trusted signer adds a column beside the first, it cannot hide it.
     verified.sort_by(|a, b| {
         (
             &a.0.name,
             &a.0.version,
             &a.0.binary_sha256,
+            &a.0.key_hint,
             &b.0.started_at,
             &a.0.bundle,
         )
@@ -249,6 +257,7 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
                 &b.0.name,
                 &b.0.version,
                 &b.0.binary_sha256,
+                &b.0.key_hint,
                 &a.0.started_at,
                 &b.0.bundle,
             ))
@@ -256,12 +265,15 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
     let mut columns: Vec<(RuntimeColumn, Report)> = Vec::new();
     for (col, rep) in verified {
         if let Some((kept, _)) = columns.iter().find(|(c, _)| {
-            c.name == col.name && c.version == col.version && c.binary_sha256 == col.binary_sha256
+            c.name == col.name
+                && c.version == col.version
+                && c.binary_sha256 == col.binary_sha256
+                && c.key_hint == col.key_hint
         }) {
             refused.push(Refused {
                 bundle: col.bundle.clone(),
                 reason: format!(
-                    "superseded by {} (a newer report of the same build)",
+                    "superseded by {} (a newer report of the same build, same key)",
                     kept.bundle
                 ),
             });
@@ -269,18 +281,35 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
         }
         columns.push((col, rep));
     }
-    // Two versions of one runtime: name them by version; two builds of one version: by digest.
-    let ids: Vec<String> = columns.iter().map(|(c, _)| c.id.clone()).collect();
-    for (c, _) in &mut columns {
-        if ids.iter().filter(|i| **i == c.id).count() > 1 {
-            c.id = format!("{} {}", c.name, c.version);
-        }
-    }
-    let ids: Vec<String> = columns.iter().map(|(c, _)| c.id.clone()).collect();
-    for (c, _) in &mut columns {
-        if ids.iter().filter(|i| **i == c.id).count() > 1 {
-            c.id = format!("{} ({})", c.id, prefix(&c.binary_sha256, 8));
-        }
+    // Columns of one runtime name are told apart by what differs among them: the version,
+    // the build (digest prefix), the signing key (`wamr [vendor.pub]`).
+    let ids: Vec<String> = columns
+        .iter()
+        .map(|(c, _)| {
+            let group: Vec<&RuntimeColumn> = columns
+                .iter()
+                .map(|(g, _)| g)
+                .filter(|g| g.name == c.name)
+                .collect();
+            if group.len() == 1 {
+                return c.name.clone();
+            }
+            let varies = |f: fn(&RuntimeColumn) -> &str| group.iter().any(|g| f(g) != f(c));
+            let mut id = c.name.clone();
+            if varies(|g| &g.version) {
+                id = format!("{id} {}", c.version);
+            }
+            if varies(|g| &g.binary_sha256) {
+                id = format!("{id} ({})", prefix(&c.binary_sha256, 8));
+            }
+            if varies(|g| &g.key_hint) {
+                id = format!("{id} [{}]", c.key);
+            }
+            id
+        })
+        .collect();
+    for ((c, _), id) in columns.iter_mut().zip(ids) {
+        c.id = id;
     }
     let mut case_ids: BTreeMap<String, String> = BTreeMap::new();
     for (_, r) in &columns {
@@ -296,49 +325,16 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
         .map(|(id, category)| CaseRow {
             cells: columns
                 .iter()
-                .map(|(_, r)| {
-                    r.cases.get(&id).map(|c| {
-                        let e = &c.evidence;
-                        let mut evidence = Vec::new();
-                        if let Some(x) = e.exit_code {
-                            evidence.push(format!("exit code {x}"));
-                        }
-                        if let Some(s) = e.signal {
-                            evidence.push(format!("signal {s}"));
-                        }
-                        if let Some(t) = &e.trap {
-                            evidence.push(format!("trap: {t}"));
-                        }
-                        if !e.stdout_head.is_empty() {
-                            evidence.push(format!("stdout: {}", e.stdout_head.trim_end()));
-                        }
-                        if !e.stderr_head.is_empty() {
-                            evidence.push(format!("stderr: {}", e.stderr_head.trim_end()));
-                        }
-                        evidence.push(format!("{} ms", e.duration_ms));
-                        let why = why(&c.outcome);
-                        let observed = match &c.outcome {
-                            Outcome::ExpectedFailure { .. } => why
-                                .split_once(':')
-                                .map(|(o, _)| o.trim())
-                                .filter(|o| OUTCOMES.iter().any(|(x, _)| x == o))
-                                .map(str::to_string),
-                            _ => None,
-                        };
-                        Cell {
-                            outcome: c.outcome.label().to_string(),
-                            observed,
-                            why,
-                            evidence,
-                        }
-                    })
-                })
+                .map(|(_, r)| r.cases.get(&id).map(cell))
                 .collect(),
             id,
             category,
         })
         .collect();
     refused.sort_by(|a, b| a.bundle.cmp(&b.bundle));
+    let runtimes: Vec<RuntimeColumn> = columns.into_iter().map(|(c, _)| c).collect();
+    let mut severity_order: Vec<usize> = (0..runtimes.len()).collect();
+    severity_order.sort_by_key(|&i| (runtimes[i].severity_key(), runtimes[i].id.clone()));
     Matrix {
         schema_version: MATRIX_SCHEMA_VERSION,
         tool: crate::conformance::ToolInfo {
@@ -348,83 +344,96 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
         as_of: opts.as_of.clone(),
         max_age_days: opts.max_age_days,
         current_suite_digest: opts.current_suite_digest.clone(),
-        runtimes: columns.into_iter().map(|(c, _)| c).collect(),
+        runtimes,
+        severity_order,
         categories: categories.into_iter().collect(),
         cases,
         refused,
     }
 }
 
-fn cell_label(c: &Cell) -> String {
-    match &c.observed {
-        Some(o) => format!("{} ({})", label(&c.outcome), o),
-        None => label(&c.outcome).to_string(),
+fn cell(c: &crate::conformance::CaseResult) -> Cell {
+    let e = &c.evidence;
+    let mut evidence = Vec::new();
+    if let Some(x) = e.exit_code {
+        evidence.push(format!("exit code {x}"));
+    }
+    if let Some(s) = e.signal {
+        evidence.push(format!("signal {s}"));
+    }
+    if let Some(t) = &e.trap {
+        evidence.push(format!("trap: {t}"));
+    }
+    if !e.stdout_head.is_empty() {
+        evidence.push(format!("stdout: {}", e.stdout_head.trim_end()));
+    }
+    if !e.stderr_head.is_empty() {
+        evidence.push(format!("stderr: {}", e.stderr_head.trim_end()));
+    }
+    evidence.push(format!("{} ms", e.duration_ms));
+    Cell {
+        outcome: c.outcome.kind(),
+        known: c.known.clone(),
+        why: c.outcome.detail(),
+        evidence,
     }
 }
 
-fn label(outcome: &str) -> &'static str {
-    OUTCOMES
-        .iter()
-        .find(|(o, _)| *o == outcome)
-        .map_or("Unknown", |(_, l)| l)
+/// What a known-failure annotation adds to a cell's label: `known: GHSA-…` (or `known`), or
+/// `stale known-failure entry` when the list expected something else.
+fn known_note(k: &Known) -> String {
+    match (&k.advisory, k.holds) {
+        (_, false) => format!("listed as {}: stale entry", k.expected),
+        (Some(a), true) => format!("known: {a}"),
+        (None, true) => "known".into(),
+    }
+}
+
+fn cell_label(c: &Cell) -> String {
+    match &c.known {
+        Some(k) => format!("{} ({})", c.outcome.title(), known_note(k)),
+        None => c.outcome.title().to_string(),
+    }
 }
 
 /// A short mark per outcome for the Markdown table (text, so it reads without colour too).
-fn mark(outcome: &str) -> &'static str {
+fn mark(outcome: OutcomeKind) -> &'static str {
     match outcome {
-        "pass" => "✅ pass",
-        "expected-failure" => "⚠️ expected failure",
-        "not-supported" => "➖ not supported",
-        "fail" => "❌ fail",
-        "timeout" => "⏱️ timeout",
-        "crashed" => "💥 crashed",
-        "escaped" => "🚨 ESCAPED",
-        "error" => "❓ error",
-        _ => "?",
+        OutcomeKind::Pass => "✅ pass",
+        OutcomeKind::NotSupported => "➖ not supported",
+        OutcomeKind::Fail => "❌ fail",
+        OutcomeKind::Timeout => "⏱️ timeout",
+        OutcomeKind::Crashed => "💥 crashed",
+        OutcomeKind::Escaped => "🚨 ESCAPED",
+        OutcomeKind::Error => "❓ error",
     }
 }
 
-/// `N outcome` counts of one runtime column (over one category, or all), in display order;
-/// expected failures say what was observed: `11 expected-failure (7 escaped, 4 fail)`.
-fn summary_parts(m: &Matrix, col: usize, category: Option<&str>) -> Vec<String> {
-    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
-    let mut observed: BTreeMap<&str, u32> = BTreeMap::new();
-    for c in m
-        .cases
-        .iter()
-        .filter(|c| category.is_none_or(|cat| c.category == cat))
-    {
+/// `N outcome` counts of one runtime column over one category, most severe first; known
+/// ones say so: `13 escaped (13 known)`.
+fn summary_parts(m: &Matrix, col: usize, category: &str) -> Vec<String> {
+    let mut counts: BTreeMap<OutcomeKind, (u32, u32)> = BTreeMap::new();
+    for c in m.cases.iter().filter(|c| c.category == category) {
         if let Some(cell) = &c.cells[col] {
-            *counts.entry(cell.outcome.as_str()).or_default() += 1;
-            if let Some(obs) = &cell.observed {
-                *observed.entry(obs.as_str()).or_default() += 1;
-            }
+            let e = counts.entry(cell.outcome).or_default();
+            e.0 += 1;
+            e.1 += u32::from(cell.known.as_ref().is_some_and(|k| k.holds));
         }
     }
-    OUTCOMES
-        .iter()
-        .filter_map(|(o, _)| {
-            counts.get(o).map(|n| {
-                if *o == "expected-failure" && !observed.is_empty() {
-                    let obs: Vec<String> = OUTCOMES
-                        .iter()
-                        .filter_map(|(x, _)| observed.get(x).map(|k| format!("{k} {x}")))
-                        .collect();
-                    format!("{n} {o} ({})", obs.join(", "))
-                } else {
-                    format!("{n} {o}")
-                }
-            })
+    counts
+        .into_iter()
+        .map(|(o, (n, k))| {
+            if k > 0 {
+                format!("{n} {o} ({k} known)")
+            } else {
+                format!("{n} {o}")
+            }
         })
         .collect()
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 /// The first `n` characters (reports are signed, not necessarily ASCII: never cut a character).
-fn prefix(s: &str, n: usize) -> &str {
+pub fn prefix(s: &str, n: usize) -> &str {
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
@@ -432,19 +441,61 @@ fn short(d: &str) -> &str {
     prefix(d, 12)
 }
 
+/// The counts of the headline, most severe first (every outcome, zeros included).
+fn headline_counts(r: &RuntimeColumn) -> impl Iterator<Item = (OutcomeKind, u32, u32)> + '_ {
+    OutcomeKind::ALL
+        .into_iter()
+        .map(|k| (k, r.count(k), r.known.get(&k).copied().unwrap_or(0)))
+}
+
 pub fn markdown(m: &Matrix) -> String {
     use std::fmt::Write;
+    let md = escape::markdown;
     let mut o = String::new();
     let _ = writeln!(o, "# WebAssembly runtime compatibility matrix\n");
     let _ = writeln!(
         o,
         "{} runtimes from verified signed conformance reports, as of {} (wasmcert {}). \
-         A report older than {} days or made with another suite is marked stale.\n",
+         A report older than {} days or made with another suite is marked stale. Every cell is \
+         the observed outcome; \"known\" marks a case a known-failure list names, it does not \
+         change the outcome.\n",
         m.runtimes.len(),
-        m.as_of,
-        m.tool.version,
+        md(&m.as_of),
+        md(&m.tool.version),
         m.max_age_days
     );
+    let _ = writeln!(o, "## Headline\n");
+    let _ = writeln!(
+        o,
+        "Most severe first: escapes, then crashes and timeouts, failures, errors.\n"
+    );
+    let _ = write!(o, "| runtime |");
+    for k in OutcomeKind::ALL {
+        let _ = write!(o, " {} |", mark(k));
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "|---|{}", "--:|".repeat(OutcomeKind::ALL.len()));
+    for &i in &m.severity_order {
+        let r = &m.runtimes[i];
+        let _ = write!(o, "| {} |", md(&r.id));
+        for (k, n, known) in headline_counts(r) {
+            let mut t = n.to_string();
+            if n > 0
+                && matches!(
+                    k,
+                    OutcomeKind::Escaped | OutcomeKind::Crashed | OutcomeKind::Timeout
+                )
+            {
+                t = format!("**{t}**");
+            }
+            if known > 0 {
+                let _ = write!(t, " ({known} known)");
+            }
+            let _ = write!(o, " {t} |");
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "\n## Runtimes\n");
     let _ = writeln!(
         o,
         "| runtime | version | binary sha256 | adapter | suite | made | key | status |"
@@ -453,53 +504,52 @@ pub fn markdown(m: &Matrix) -> String {
     for r in &m.runtimes {
         let _ = writeln!(
             o,
-            "| {} | {} | `{}…` | {} | `{}…` ({} cases) | {} | `{}` | {} |",
-            md_cell(&r.name),
-            md_cell(&r.version),
-            short(&r.binary_sha256),
-            md_cell(&r.adapter),
-            short(&r.suite_digest),
+            "| {} | {} | {}… | {} | {}… ({} cases) | {} | {} | {} |",
+            md(&r.name),
+            md(&r.version),
+            md(short(&r.binary_sha256)),
+            md(&r.adapter),
+            md(short(&r.suite_digest)),
             r.suite_cases,
-            prefix(&r.started_at, 10),
-            md_cell(&r.key_hint),
+            md(prefix(&r.started_at, 10)),
+            md(&r.key_hint),
             if r.stale.is_empty() {
                 "current".to_string()
             } else {
-                format!("**stale**: {}", md_cell(&r.stale.join("; ")))
+                format!("**stale**: {}", md(&r.stale.join("; ")))
             }
         );
     }
     let _ = writeln!(o, "\n## Summary\n");
     let _ = write!(o, "| category |");
     for r in &m.runtimes {
-        let _ = write!(o, " {} |", md_cell(&r.id));
+        let _ = write!(o, " {} |", md(&r.id));
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "|---|{}", "---|".repeat(m.runtimes.len()));
     for cat in &m.categories {
-        let _ = write!(o, "| {cat} |");
+        let _ = write!(o, "| {} |", md(cat));
         for (i, _) in m.runtimes.iter().enumerate() {
-            let parts = summary_parts(m, i, Some(cat));
-            let _ = write!(o, " {} |", parts.join(", "));
+            let _ = write!(o, " {} |", md(&summary_parts(m, i, cat).join(", ")));
         }
         let _ = writeln!(o);
     }
     for cat in &m.categories {
-        let _ = writeln!(o, "\n## {cat}\n");
+        let _ = writeln!(o, "\n## {}\n", md(cat));
         let _ = write!(o, "| case |");
         for r in &m.runtimes {
-            let _ = write!(o, " {} |", md_cell(&r.id));
+            let _ = write!(o, " {} |", md(&r.id));
         }
         let _ = writeln!(o);
         let _ = writeln!(o, "|---|{}", "---|".repeat(m.runtimes.len()));
         for c in m.cases.iter().filter(|c| &c.category == cat) {
-            let _ = write!(o, "| `{}` |", c.id);
+            let _ = write!(o, "| {} |", md(&c.id));
             for cell in &c.cells {
                 let text = match cell {
                     None => "—".to_string(),
-                    Some(c) => match &c.observed {
-                        Some(obs) => format!("{} ({obs})", mark(&c.outcome)),
-                        None => mark(&c.outcome).to_string(),
+                    Some(c) => match &c.known {
+                        Some(k) => format!("{} ({})", mark(c.outcome), md(&known_note(k))),
+                        None => mark(c.outcome).to_string(),
                     },
                 };
                 let _ = write!(o, " {text} |");
@@ -510,175 +560,98 @@ pub fn markdown(m: &Matrix) -> String {
     if !m.refused.is_empty() {
         let _ = writeln!(o, "\n## Refused bundles\n");
         for r in &m.refused {
-            let _ = writeln!(o, "- `{}`: {}", md_cell(&r.bundle), md_cell(&r.reason));
+            let _ = writeln!(o, "- {}: {}", md(&r.bundle), md(&r.reason));
         }
     }
     let _ = writeln!(
         o,
-        "\nOutcomes: {}.",
-        OUTCOMES
+        "\nOutcomes, most severe first: {}.",
+        OutcomeKind::ALL
             .iter()
-            .map(|(o, _)| mark(o).to_string())
+            .map(|k| mark(*k).to_string())
             .collect::<Vec<_>>()
             .join(", ")
     );
     o
 }
 
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => o.push('\u{FFFD}'),
-            c => o.push(c),
-        }
-    }
-    o
+const STYLE: &str = include_str!("matrix/matrix.css");
+const SCRIPT: &str = include_str!("matrix/matrix.js");
+
+/// Severity for sorting in the page: higher is worse; a missing cell is 0.
+fn severity(k: OutcomeKind) -> usize {
+    OutcomeKind::ALL.len() - OutcomeKind::ALL.iter().position(|x| *x == k).unwrap_or(0)
 }
-
-const STYLE: &str = r#"
-:root { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1f24; }
-body { margin: 1.5rem; }
-h1 { font-size: 1.4rem; margin: 0 0 .3rem; }
-p.meta { color: #57606a; margin: 0 0 1rem; }
-table { border-collapse: collapse; font-size: .85rem; }
-th, td { border: 1px solid #d0d7de; padding: .25rem .45rem; text-align: left; vertical-align: top; }
-thead th { background: #f6f8fa; position: sticky; top: 0; }
-th.sortable { cursor: pointer; user-select: none; }
-th.sortable::after { content: " ⇅"; color: #8c959f; }
-td.case { font-family: ui-monospace, monospace; white-space: nowrap; }
-td.cell { padding: 0; }
-td.cell button { all: unset; display: block; box-sizing: border-box; width: 100%; padding: .25rem .45rem; cursor: pointer; }
-td.cell button:focus-visible { outline: 2px solid #0969da; }
-.o-pass { background: #dafbe1; }
-.o-expected-failure { background: #fff8c5; }
-.o-not-supported { background: #eaeef2; color: #57606a; }
-.o-fail { background: #ffebe9; }
-.o-timeout { background: #ffddb0; }
-.o-crashed { background: #ff8182; }
-.o-escaped { background: #a40e26; color: #fff; font-weight: 700; }
-.o-error { background: #d8b9ff; }
-.o-missing { color: #8c959f; }
-.obs-escaped { background: #ffd7d5; box-shadow: inset 0 0 0 3px #a40e26; font-weight: 700; }
-.obs-crashed { box-shadow: inset 0 0 0 3px #ff8182; }
-.obs-timeout { box-shadow: inset 0 0 0 3px #fb8f44; }
-.stale { color: #9a6700; font-weight: 600; }
-.filters { display: flex; flex-wrap: wrap; gap: 1.5rem; margin: 1rem 0; }
-.filters fieldset { border: 1px solid #d0d7de; padding: .3rem .6rem; }
-.filters label { margin-right: .6rem; white-space: nowrap; }
-#detail { position: fixed; right: 1rem; bottom: 1rem; max-width: 40rem; max-height: 50vh; overflow: auto;
-  background: #fff; border: 1px solid #57606a; box-shadow: 0 4px 16px #0003; padding: .8rem; display: none; }
-#detail.open { display: block; }
-#detail pre { white-space: pre-wrap; word-break: break-word; font-size: .8rem; }
-.runtimes td { font-size: .8rem; }
-.mono { font-family: ui-monospace, monospace; }
-"#;
-
-const SCRIPT: &str = r#"
-(function () {
-  const table = document.getElementById('matrix');
-  const body = table.tBodies[0];
-  const rows = Array.from(body.rows);
-  const rank = { 'pass': 0, 'expected-failure': 1, 'not-supported': 2, 'fail': 3, 'timeout': 4,
-                 'crashed': 5, 'escaped': 6, 'error': 7, 'missing': -1 };
-  // A known (expected) escape sorts with the escapes: the worse of outcome and observed.
-  function severity(td) {
-    const o = rank[td.dataset.outcome], b = td.dataset.observed ? rank[td.dataset.observed] : -1;
-    return Math.max(o, b);
-  }
-  function checked(name) {
-    return new Set(Array.from(document.querySelectorAll('input[name="' + name + '"]:checked'))
-      .map(function (i) { return i.value; }));
-  }
-  function applyFilters() {
-    const cats = checked('category');
-    const outs = checked('outcome');
-    const q = document.getElementById('search').value.trim().toLowerCase();
-    let shown = 0;
-    rows.forEach(function (r) {
-      const cells = Array.from(r.querySelectorAll('td.cell'));
-      const hasOutcome = cells.some(function (c) {
-        return outs.has(c.dataset.outcome) || (c.dataset.observed && outs.has(c.dataset.observed));
-      });
-      const ok = cats.has(r.dataset.category) && hasOutcome &&
-        (q === '' || r.dataset.case.toLowerCase().indexOf(q) >= 0);
-      r.hidden = !ok;
-      if (ok) shown++;
-    });
-    document.getElementById('shown').textContent = String(shown);
-  }
-  document.querySelectorAll('.filters input').forEach(function (i) {
-    i.addEventListener('input', applyFilters);
-    i.addEventListener('change', applyFilters);
-  });
-  let sortCol = null, sortDir = 1;
-  document.querySelectorAll('th.sortable').forEach(function (th) {
-    th.addEventListener('click', function () {
-      const col = Number(th.dataset.col);
-      sortDir = sortCol === col ? -sortDir : 1;
-      sortCol = col;
-      document.querySelectorAll('th.sortable').forEach(function (h) { h.removeAttribute('aria-sort'); });
-      th.setAttribute('aria-sort', sortDir > 0 ? 'ascending' : 'descending');
-      rows.sort(function (a, b) {
-        let x, y;
-        if (col < 0) { x = a.dataset.case; y = b.dataset.case; }
-        else {
-          x = severity(a.cells[col + 1]); y = severity(b.cells[col + 1]);
-          if (x === y) { x = a.dataset.case; y = b.dataset.case; }
-        }
-        return (x < y ? -1 : x > y ? 1 : 0) * sortDir;
-      });
-      rows.forEach(function (r) { body.appendChild(r); });
-    });
-  });
-  const detail = document.getElementById('detail');
-  body.addEventListener('click', function (e) {
-    const b = e.target.closest('td.cell button');
-    if (!b) return;
-    const td = b.parentElement;
-    document.getElementById('detail-title').textContent = td.dataset.runtime + ' — ' + td.parentElement.dataset.case;
-    document.getElementById('detail-outcome').textContent = td.dataset.label;
-    document.getElementById('detail-body').textContent = td.title;
-    detail.classList.add('open');
-  });
-  document.getElementById('detail-close').addEventListener('click', function () { detail.classList.remove('open'); });
-  document.addEventListener('keydown', function (e) { if (e.key === 'Escape') detail.classList.remove('open'); });
-  applyFilters();
-})();
-"#;
 
 pub fn html(m: &Matrix) -> String {
     use std::fmt::Write;
+    let esc = escape::xml;
     let mut o = String::new();
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     // Nothing is loaded from anywhere: the page is one file.
     o.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n");
-    o.push_str("<title>WebAssembly runtime compatibility matrix</title>\n<style>");
+    o.push_str("<title>WebAssembly runtime compatibility matrix</title>\n<style>\n");
     o.push_str(STYLE);
     o.push_str("</style>\n</head>\n<body>\n");
     let _ = writeln!(o, "<h1>WebAssembly runtime compatibility matrix</h1>");
     let _ = writeln!(
         o,
         "<p class=\"meta\">{} runtimes from verified signed conformance reports, as of {} \
-         (wasmcert {}). Reports older than {} days or made with another suite are marked stale.</p>",
+         (wasmcert {}). Reports older than {} days or made with another suite are marked stale. \
+         Every cell is the observed outcome; “known” marks a case a known-failure list names, \
+         it does not change the outcome.</p>",
         m.runtimes.len(),
         esc(&m.as_of),
         esc(&m.tool.version),
         m.max_age_days
     );
+    // Headline: observed counts per runtime, most severe first; sortable by each count.
+    o.push_str("<h2>Headline</h2>\n<table class=\"headline\" id=\"headline\">\n<thead><tr><th>runtime</th>");
+    for (i, k) in OutcomeKind::ALL.iter().enumerate() {
+        let _ = write!(
+            o,
+            "<th class=\"sortable o-{}\" data-col=\"{}\">{}</th>",
+            k.label(),
+            i + 1,
+            k.title()
+        );
+    }
+    o.push_str("</tr></thead>\n<tbody>\n");
+    for (rank, &i) in m.severity_order.iter().enumerate() {
+        let r = &m.runtimes[i];
+        let _ = write!(
+            o,
+            "<tr data-runtime=\"{}\" data-rank=\"{rank}\"><td>{}</td>",
+            esc(&r.id),
+            esc(&r.id)
+        );
+        for (k, n, known) in headline_counts(r) {
+            let hot = if n > 0 && k.is_failure() {
+                format!(" hot-{}", k.label())
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                o,
+                "<td class=\"n{hot}\" data-outcome=\"{}\" data-n=\"{n}\">{n}{}</td>",
+                k.label(),
+                if known > 0 {
+                    format!(" <small>({known} known)</small>")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</tbody>\n</table>\n");
     // Runtimes.
-    o.push_str("<table class=\"runtimes\" id=\"runtimes\">\n<thead><tr><th>runtime</th><th>version</th><th>binary sha256</th><th>adapter and flags</th><th>suite</th><th>made</th><th>signed by</th><th>status</th><th>summary</th></tr></thead>\n<tbody>\n");
-    for (col, r) in m.runtimes.iter().enumerate() {
-        let summary = summary_parts(m, col, None);
+    o.push_str("<h2>Runtimes</h2>\n<table class=\"runtimes\" id=\"runtimes\">\n<thead><tr><th>runtime</th><th>version</th><th>binary sha256</th><th>adapter and flags</th><th>suite</th><th>made</th><th>signed by</th><th>status</th></tr></thead>\n<tbody>\n");
+    for r in &m.runtimes {
         let _ = writeln!(
             o,
-            "<tr data-runtime=\"{}\"><td>{}</td><td>{}</td><td class=\"mono\" title=\"{}\">{}…</td><td class=\"mono\">{}{}</td><td class=\"mono\" title=\"{}\">{} ({} cases, {}…)</td><td>{}</td><td class=\"mono\" title=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr data-runtime=\"{}\"><td>{}</td><td>{}</td><td class=\"mono\" title=\"{}\">{}…</td><td class=\"mono\">{}{}</td><td class=\"mono\" title=\"{}\">{} ({} cases, {}…)</td><td>{}</td><td class=\"mono\" title=\"{}\">{}</td><td>{}</td></tr>",
             esc(&r.id),
             esc(&r.name),
             esc(&r.version),
@@ -705,7 +678,6 @@ pub fn html(m: &Matrix) -> String {
                     esc(&r.stale.join("; "))
                 )
             },
-            esc(&summary.join(", "))
         );
     }
     o.push_str("</tbody>\n</table>\n");
@@ -719,10 +691,12 @@ pub fn html(m: &Matrix) -> String {
         );
     }
     o.push_str("</fieldset>\n<fieldset><legend>Outcome (rows with any)</legend>");
-    for (oc, l) in OUTCOMES {
+    for k in OutcomeKind::ALL {
         let _ = write!(
             o,
-            "<label class=\"o-{oc}\"><input type=\"checkbox\" name=\"outcome\" value=\"{oc}\" checked> {l}</label>"
+            "<label class=\"o-{0}\"><input type=\"checkbox\" name=\"outcome\" value=\"{0}\" checked> {1}</label>",
+            k.label(),
+            k.title()
         );
     }
     let _ = write!(
@@ -770,33 +744,41 @@ pub fn html(m: &Matrix) -> String {
             let rt = &m.runtimes[i].id;
             match cell {
                 Some(cell) => {
-                    let mut title = format!("{}: {}", cell_label(cell), c.id);
+                    let label = cell_label(cell);
+                    let mut title = format!("{label}: {}", c.id);
+                    if let Some(k) = &cell.known {
+                        title.push_str(&format!("\nknown-failure list: {}", k.reason));
+                    }
                     if !cell.why.is_empty() {
                         title.push_str(&format!("\n{}", cell.why));
                     }
                     for e in &cell.evidence {
                         title.push_str(&format!("\n{e}"));
                     }
-                    let observed = cell.observed.as_deref().unwrap_or("");
+                    let shown = match &cell.known {
+                        Some(k) => format!(
+                            "{}<br><small>{}</small>",
+                            esc(cell.outcome.title()),
+                            esc(&known_note(k))
+                        ),
+                        None => esc(cell.outcome.title()),
+                    };
                     let _ = write!(
                         o,
-                        "<td class=\"cell o-{0}{4}\" data-outcome=\"{0}\" data-observed=\"{5}\" data-label=\"{1}\" data-runtime=\"{2}\" title=\"{3}\"><button type=\"button\">{1}</button></td>",
-                        esc(&cell.outcome),
-                        esc(&cell_label(cell)),
+                        "<td class=\"cell o-{0}{1}\" data-outcome=\"{0}\" data-severity=\"{2}\" data-label=\"{3}\" data-runtime=\"{4}\" title=\"{5}\"><button type=\"button\">{6}</button></td>",
+                        cell.outcome.label(),
+                        if cell.known.is_some() { " known" } else { "" },
+                        severity(cell.outcome),
+                        esc(&label),
                         esc(rt),
                         esc(&title),
-                        if observed.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" obs-{}", esc(observed))
-                        },
-                        esc(observed)
+                        shown
                     );
                 }
                 None => {
                     let _ = write!(
                         o,
-                        "<td class=\"cell o-missing\" data-outcome=\"missing\" data-label=\"not run\" data-runtime=\"{}\" title=\"not in this report\"><button type=\"button\">—</button></td>",
+                        "<td class=\"cell o-missing\" data-outcome=\"missing\" data-severity=\"0\" data-label=\"not run\" data-runtime=\"{}\" title=\"not in this report\"><button type=\"button\">—</button></td>",
                         esc(rt)
                     );
                 }
@@ -818,7 +800,7 @@ pub fn html(m: &Matrix) -> String {
         o.push_str("</ul>\n");
     }
     o.push_str("<div id=\"detail\" role=\"dialog\" aria-live=\"polite\"><strong id=\"detail-title\"></strong> <span id=\"detail-outcome\"></span> <button type=\"button\" id=\"detail-close\">close</button><pre id=\"detail-body\"></pre></div>\n");
-    o.push_str("<script>");
+    o.push_str("<script>\n");
     o.push_str(SCRIPT);
     o.push_str("</script>\n</body>\n</html>\n");
     o
@@ -831,9 +813,5 @@ mod tests {
         assert_eq!(super::prefix("abcdef", 3), "abc");
         assert_eq!(super::prefix("ab", 3), "ab");
         assert_eq!(super::prefix("ééééé", 2), "éé");
-        assert_eq!(
-            super::esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
     }
 }

@@ -34,6 +34,16 @@ pub enum Error {
     /// The bundle was read but does not verify (exit 1).
     #[error("{0}")]
     Invalid(String),
+    /// The signature verifies, but the signed document is of a schema version this wasmcert
+    /// does not read.
+    #[error(
+        "the signature verifies, but {what} schema_version is {found:?}; this wasmcert reads {expected}"
+    )]
+    Version {
+        what: &'static str,
+        found: Option<u64>,
+        expected: u64,
+    },
 }
 
 fn input(e: impl std::fmt::Display) -> Error {
@@ -281,10 +291,15 @@ pub fn verify(
         other => return Err(invalid(format!("unknown predicateType {other:?}"))),
     };
     if statement.predicate.schema_version != Some(expected_version) {
-        return Err(invalid(format!(
-            "predicate schema_version is {:?}, this wasmcert reads {expected_version}",
-            statement.predicate.schema_version
-        )));
+        return Err(Error::Version {
+            what: if predicate_type == REPORT_PREDICATE {
+                "the report's"
+            } else {
+                "the analysis's"
+            },
+            found: statement.predicate.schema_version,
+            expected: expected_version,
+        });
     }
     let subjects: Vec<Subject> = statement
         .subject
@@ -325,7 +340,7 @@ mod tests {
     use super::*;
 
     fn report_predicate() -> Value {
-        json!({ "schema_version": 1, "runtime": { "name": "embedded" }, "cases": {} })
+        json!({ "schema_version": crate::conformance::REPORT_SCHEMA_VERSION, "runtime": { "name": "embedded" }, "cases": {} })
     }
 
     #[test]

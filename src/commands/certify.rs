@@ -13,7 +13,7 @@ use wasmcert_certify::runner::{RunOptions, run};
 use wasmcert_certify::{
     Case, Expectations, Runtime, load_suite, load_wasi_testsuite, suite_digest,
 };
-use wasmcert_report::conformance::Report;
+use wasmcert_report::certification;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -36,16 +36,24 @@ Examples:
   wasmcert certify                                   # the built-in suites on the embedded engine
   wasmcert certify --runtime wasmtime --filter '^sandbox/'
   wasmcert certify --runtime node --format json -o node.json
+  wasmcert certify --runtime wamr --expectations certify/expectations   # known failures annotated
   wasmcert certify --adapter my-runtime.toml --jobs 4
   wasmcert certify --wasi-testsuite wasi-testsuite/tests/c/testsuite
   wasmcert certify --shard 2/4 --format json -o shard2.json
   wasmcert certify --generated 200 --seed 7           # wasm-smith stress cases, reproducible
   wasmcert certify --generated 200 --seed 7 --filter 's7-00042' --save-generated out/
 
+Every output starts with the verdict: escapes (containment), crashes and timeouts
+(stability), failures (conformance), and what the runtime cannot express (coverage). The
+outcome of a case is always what was observed; a known-failure list (--expectations) only
+annotates it.
+
 Exit status:
-  0  every case passed (or is a listed expected failure, or not supported by the runtime)
-  1  a case failed, escaped, crashed, timed out or could not run
-  2  usage error (unknown runtime, bad suite or adapter file)"
+  0  every case passed or is not supported by the runtime; with --expectations, also when
+     every other case is a failure the list names with the observed outcome
+  1  a case escaped, crashed, timed out, failed or could not run (and no list names it), or a
+     listed case no longer fails as listed (a stale entry)
+  2  usage error (unknown runtime, bad suite, adapter or expectations file)"
 )]
 pub struct Opts {
     /// Runtime to certify: `embedded` or a built-in adapter name.
@@ -85,8 +93,11 @@ pub struct Opts {
     /// Run shard K of N (1-based), by position in case-id order.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-    /// Known-failure lists, `<runtime>.toml`; default: the built-in `certify/expectations/`.
-    #[arg(long, value_name = "DIR")]
+    /// A known-failure list to annotate results with: a TOML file, or a directory holding
+    /// `<runtime>.toml` (the project's own lists are in `certify/expectations/`). Off by
+    /// default. Listed cases keep their observed outcome; the run exits 0 when every
+    /// non-passing case is listed with the outcome observed.
+    #[arg(long, value_name = "PATH")]
     pub expectations: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value = "human")]
     pub format: Format,
@@ -226,11 +237,15 @@ impl Opts {
             self.adapter.as_deref(),
             self.runtime_path.clone(),
         )?;
-        let exp_dir = self
-            .expectations
-            .clone()
-            .unwrap_or_else(|| builtin_dir("certify/expectations"));
-        let expectations = Expectations::load(&exp_dir, &rt.identity().name)?;
+        let expectations = match &self.expectations {
+            Some(p) => {
+                if !p.exists() {
+                    bail!("--expectations {}: no such file or directory", p.display());
+                }
+                Expectations::load(p, &rt.identity().name)?
+            }
+            None => Expectations::none(),
+        };
         let total = cases.len();
         let done = AtomicUsize::new(0);
         let tty = std::io::stderr().is_terminal();
@@ -258,10 +273,11 @@ impl Opts {
         if tty {
             eprint!("\r\x1b[2K");
         }
+        let color = self.output.is_none() && std::io::stdout().is_terminal();
         let text = match self.format {
-            Format::Human => human(&report),
+            Format::Human => certification::human(&report, color),
             Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-            Format::Junit => junit(&report),
+            Format::Junit => certification::junit(&report),
         };
         emit(self.output.as_deref(), &text)?;
         if let Some(key) = &self.sign_key {
@@ -278,148 +294,4 @@ impl Opts {
             ExitCode::from(1)
         })
     }
-}
-
-pub fn human(r: &Report) -> String {
-    use std::fmt::Write;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "runtime  {} {} ({})",
-        r.runtime.name, r.runtime.version, r.runtime.adapter
-    );
-    let _ = writeln!(
-        o,
-        "suite    {} ({} cases, sha256 {})",
-        r.suite.name,
-        r.suite.cases,
-        &r.suite.digest.chars().take(16).collect::<String>()
-    );
-    let cols = [
-        "pass",
-        "expected-failure",
-        "fail",
-        "escaped",
-        "crashed",
-        "timeout",
-        "not-supported",
-        "error",
-    ];
-    let _ = writeln!(
-        o,
-        "\n{:<12} {}",
-        "category",
-        cols.iter()
-            .map(|c| format!("{c:>w$}", w = c.len().max(5)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    for (cat, counts) in &r.summary {
-        let row: Vec<String> = cols
-            .iter()
-            .map(|c| {
-                format!(
-                    "{:>w$}",
-                    counts.get(*c).copied().unwrap_or(0),
-                    w = c.len().max(5)
-                )
-            })
-            .collect();
-        let _ = writeln!(o, "{cat:<12} {}", row.join(" "));
-    }
-    let mut first = true;
-    for (id, c) in &r.cases {
-        let why = match &c.outcome {
-            wasmcert_report::conformance::Outcome::Pass => continue,
-            wasmcert_report::conformance::Outcome::Fail { why }
-            | wasmcert_report::conformance::Outcome::ExpectedFailure { why }
-            | wasmcert_report::conformance::Outcome::NotSupported { why }
-            | wasmcert_report::conformance::Outcome::Error { why } => why.clone(),
-            wasmcert_report::conformance::Outcome::Escaped { why } => why.clone(),
-            wasmcert_report::conformance::Outcome::Crashed { signal } => format!("signal {signal}"),
-            wasmcert_report::conformance::Outcome::Timeout => {
-                "killed at the runner's deadline".into()
-            }
-        };
-        if first {
-            let _ = writeln!(o);
-            first = false;
-        }
-        let _ = writeln!(o, "{:<16} {id}: {why}", c.outcome.label());
-    }
-    let _ = writeln!(
-        o,
-        "\n{}",
-        if r.failures() == 0 {
-            "result: PASS"
-        } else {
-            "result: FAIL"
-        }
-    );
-    o
-}
-
-fn xml(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect::<String>()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-pub fn junit(r: &Report) -> String {
-    use std::collections::BTreeMap;
-    use std::fmt::Write;
-    let mut by_cat: BTreeMap<&str, Vec<(&String, &wasmcert_report::conformance::CaseResult)>> =
-        BTreeMap::new();
-    for (id, c) in &r.cases {
-        by_cat.entry(&c.category).or_default().push((id, c));
-    }
-    let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(o, "<testsuites name=\"wasmcert {}\">", xml(&r.runtime.name));
-    for (cat, cases) in by_cat {
-        let failures = cases.iter().filter(|(_, c)| c.outcome.is_failure()).count();
-        let skipped = cases
-            .iter()
-            .filter(|(_, c)| matches!(c.outcome.label(), "not-supported" | "expected-failure"))
-            .count();
-        let _ = writeln!(
-            o,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
-            xml(cat),
-            cases.len()
-        );
-        for (id, c) in cases {
-            let secs = c.evidence.duration_ms as f64 / 1000.0;
-            let _ = write!(
-                o,
-                "    <testcase classname=\"{}\" name=\"{}\" time=\"{secs:.3}\"",
-                xml(cat),
-                xml(id)
-            );
-            let msg = serde_json::to_string(&c.outcome).unwrap_or_default();
-            if c.outcome.is_failure() {
-                let _ = writeln!(
-                    o,
-                    ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>",
-                    c.outcome.label(),
-                    xml(&msg),
-                    xml(&c.evidence.stdout_head)
-                );
-            } else if matches!(c.outcome.label(), "not-supported" | "expected-failure") {
-                let _ = writeln!(
-                    o,
-                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                    xml(&msg)
-                );
-            } else {
-                let _ = writeln!(o, "/>");
-            }
-        }
-        let _ = writeln!(o, "  </testsuite>");
-    }
-    o.push_str("</testsuites>\n");
-    o
 }

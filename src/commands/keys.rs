@@ -51,15 +51,22 @@ impl KeygenOpts {
         let key = with_ext(&self.output_key_prefix, "key");
         let public = with_ext(&self.output_key_prefix, "pub");
         for p in [&key, &public] {
-            if p.exists() && !self.force {
-                bail!("{} exists (use --force to overwrite)", p.display());
+            if let Ok(m) = std::fs::symlink_metadata(p) {
+                if m.file_type().is_symlink() {
+                    bail!(
+                        "{} is a symlink: refusing to write a key through it",
+                        p.display()
+                    );
+                }
+                if !self.force {
+                    bail!("{} exists (use --force to overwrite)", p.display());
+                }
             }
         }
         let pw = password(true)?;
         let (private_pem, public_pem) = sign::keygen(pw.as_bytes())?;
         write_private(&key, &private_pem)?;
-        std::fs::write(&public, public_pem)
-            .with_context(|| format!("writing {}", public.display()))?;
+        write_new(&public, &public_pem, 0o644)?;
         eprintln!(
             "wrote {} (private, encrypted, mode 0600) and {}",
             key.display(),
@@ -75,18 +82,45 @@ fn with_ext(prefix: &Path, ext: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn write_private(path: &Path, pem: &str) -> Result<()> {
+/// Write `contents` to `path` through a new file made beside it (mode `mode` from the start)
+/// and renamed into place: an existing file's permissions are never reused, and a symlink at
+/// `path` is refused rather than followed.
+fn write_new(path: &Path, contents: &str, mode: u32) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!(
+            "{} is a symlink: refusing to write a key through it",
+            path.display()
+        );
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(pem.as_bytes())?;
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    let written = f.write_all(contents.as_bytes()).and_then(|()| f.sync_all());
+    drop(f);
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
     Ok(())
+}
+
+fn write_private(path: &Path, pem: &str) -> Result<()> {
+    write_new(path, pem, 0o600)
 }
 
 /// Sign a JSON document with an encrypted private key and write `NAME.sigstore.json`.
@@ -99,19 +133,25 @@ pub fn sign_document(key: &Path, document: &serde_json::Value, out: &Path) -> Re
     Ok(())
 }
 
-/// A report's subject is the runtime binary; an analysis's the module.
+/// A report's subject is the runtime binary; an analysis's the module. A report is read as a
+/// report first (schema version, case ids, digests), so nothing malformed is ever signed.
 fn subject_of(doc: &serde_json::Value) -> Result<(Subject, &'static str)> {
     if doc.get("runtime").is_some() && doc.get("cases").is_some() {
-        let r = &doc["runtime"];
+        let r = wasmcert_report::conformance::read_report(doc.clone())?;
         Ok((
             Subject {
-                name: r["name"].as_str().unwrap_or("runtime").into(),
-                sha256: r["binary_sha256"].as_str().unwrap_or("").into(),
+                name: r.runtime.name.clone(),
+                sha256: r.runtime.binary_sha256.clone(),
             },
             REPORT_PREDICATE,
         ))
     } else if doc.get("subject").is_some() && doc.get("units").is_some() {
         let s = &doc["subject"];
+        wasmcert_report::conformance::check_sha256(
+            "subject.sha256",
+            s["sha256"].as_str().unwrap_or(""),
+        )
+        .map_err(anyhow::Error::msg)?;
         Ok((
             Subject {
                 name: s["path"].as_str().unwrap_or("module").into(),
@@ -233,6 +273,7 @@ impl VerifyOpts {
                 Ok(ExitCode::from(1))
             }
             Err(Error::Input(why)) => bail!("{}: {why}", self.bundle.display()),
+            Err(e @ Error::Version { .. }) => bail!("{}: {e}", self.bundle.display()),
         }
     }
 }

@@ -188,6 +188,10 @@ pub struct MergeOpts {
     /// Sign the merged report (writes FILE.sigstore.json beside --output).
     #[arg(long, value_name = "KEY", requires = "output")]
     pub sign_key: Option<PathBuf>,
+    /// With --key or --sign-key, also accept unsigned shard reports (by default they are
+    /// refused: a signed merge must not launder unverified content).
+    #[arg(long)]
+    pub allow_unsigned: bool,
 }
 
 impl MergeOpts {
@@ -202,38 +206,28 @@ impl MergeOpts {
             let name = p.display().to_string();
             let value: serde_json::Value =
                 serde_json::from_slice(&bytes).with_context(|| format!("{name}: not JSON"))?;
-            let report_value = if value.get("dsseEnvelope").is_some() {
+            let r = if value.get("dsseEnvelope").is_some() {
                 if keys.is_empty() {
                     bail!("{name} is a signed bundle: give --key to verify it");
                 }
-                let mut verified = None;
-                let mut last = String::new();
-                for (_, pem) in &keys {
-                    match sign::verify(&bytes, pem, None) {
-                        Ok(v) => {
-                            verified = Some(v);
-                            break;
-                        }
-                        Err(e) => last = e.to_string(),
+                let pems: Vec<&[u8]> = keys.iter().map(|(_, p)| p.as_slice()).collect();
+                match conformance::verify_report(&bytes, &pems) {
+                    Ok(v) => v.report,
+                    Err(e @ conformance::BundleError::NotVerified(_)) => {
+                        eprintln!("{name}: INVALID: {e}");
+                        return Ok(ExitCode::from(1));
                     }
+                    Err(e) => return Err(anyhow::Error::new(e).context(name)),
                 }
-                let Some(v) = verified else {
-                    eprintln!("{name}: INVALID: {last}");
-                    return Ok(ExitCode::from(1));
-                };
-                if v.predicate_type != sign::REPORT_PREDICATE {
+            } else {
+                if (!keys.is_empty() || self.sign_key.is_some()) && !self.allow_unsigned {
                     bail!(
-                        "{name}: a {} statement, not a conformance report",
-                        v.predicate_type
+                        "{name} is not signed: with --key or --sign-key every shard must be a \
+                         verified bundle (--allow-unsigned to accept it anyway)"
                     );
                 }
-                let st: serde_json::Value = serde_json::from_slice(&v.payload)?;
-                st["predicate"].clone()
-            } else {
-                value
+                conformance::read_report(value).with_context(|| name.clone())?
             };
-            let r: Report = serde_json::from_value(report_value)
-                .with_context(|| format!("{name}: not a conformance report"))?;
             reports.push((name, r));
         }
         let merged = conformance::merge(&reports).map_err(anyhow::Error::msg)?;

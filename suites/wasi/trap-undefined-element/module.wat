@@ -1,0 +1,15 @@
+;; Calls entry 1 of a two-entry table whose entry 1 was never set.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "before trap\n")
+  (type $t (func))
+  (func $f)
+  (table 2 funcref)
+  (elem (i32.const 0) $f)
+  (func $say (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 12))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start")
+    (call $say)
+    (call_indirect (type $t) (i32.const 1)))
+)
