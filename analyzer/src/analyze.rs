@@ -80,7 +80,9 @@ struct Frame<'a> {
     child_modules: u32,
     child_components: u32,
     sections_seen: u32,
-    signature: Option<(custom::SignatureData, usize, usize)>,
+    /// The first signature section: its data, where it ends, its offset, whether it is the
+    /// unit's first section.
+    signature: Option<(custom::SignatureData, usize, usize, bool)>,
     delimiters: Vec<usize>,
     claims_ranges: Vec<(usize, usize)>,
     claims: Vec<Claims>,
@@ -1097,7 +1099,7 @@ fn custom_section<'a>(
             match custom::parse_signature(c.data(), c.data_offset()) {
                 Ok(s) => {
                     if f.signature.is_none() {
-                        f.signature = Some((s, section_end, c.data_offset()));
+                        f.signature = Some((s, section_end, c.data_offset(), f.sections_seen == 1));
                     }
                 }
                 Err(e) => bad(f, e),
@@ -1209,7 +1211,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
 
     // wasmsign2: rolling SHA-256 over everything after the signature section, snapshotted at
     // each delimiter and at the end.
-    if let Some((sig, sig_end, sig_offset)) = f.signature.take() {
+    if let Some((sig, sig_end, sig_offset, first)) = f.signature.take() {
         let mut hasher = Sha256::new();
         let mut at = sig_end;
         let mut computed = Vec::new();
@@ -1225,7 +1227,12 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         }
         let signed: BTreeSet<&String> = sig.sets.iter().flat_map(|s| s.hashes.iter()).collect();
         let last = computed.last();
-        let coverage = if last.is_some_and(|h| signed.contains(h)) {
+        // wasmsign2's rule: the signature section comes first and covers the unit from the
+        // first byte after the header. One that follows other sections covers nothing: the
+        // code before it would run unsigned while the hash after it matches.
+        let coverage = if !first {
+            "not-first"
+        } else if last.is_some_and(|h| signed.contains(h)) {
             "full"
         } else if computed.iter().any(|h| signed.contains(h)) {
             "partial"

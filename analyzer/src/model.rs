@@ -304,9 +304,10 @@ pub struct Signature {
     /// SHA-256 of the content from the first section after the signature up to each delimiter
     /// (and to the end when the last section is not a delimiter), recomputed by wasmcert.
     pub computed_hashes: Vec<String>,
-    /// `full`: a signed hash covers every section after the signature; `partial`: a signed
-    /// hash matches a delimiter but sections follow it unsigned; `mismatch`: no signed hash
-    /// matches the content, which was changed after signing.
+    /// `full`: the signature is the unit's first section and a signed hash covers every
+    /// section after it; `partial`: a signed hash matches a delimiter but sections follow it
+    /// unsigned; `mismatch`: no signed hash matches the content, which was changed after
+    /// signing; `not-first`: sections precede the signature, so it covers nothing (wasmsign2).
     pub coverage: String,
 }
 

@@ -95,6 +95,10 @@ fn wasmsign2_message(hashes: &[String]) -> Option<Vec<u8>> {
 /// Returns the key path on success.
 pub fn embedded_signature_valid(unit: &Unit, key: &VerifyingKey) -> bool {
     for sig in &unit.signatures {
+        // Only a signature over the whole unit counts: first section, every byte after it.
+        if sig.coverage != "full" {
+            continue;
+        }
         // The hash of everything after the signature section: the last one computed.
         let Some(whole) = sig.computed_hashes.last() else {
             continue;

@@ -29,11 +29,10 @@ fn signer() -> &'static sign::Signer {
     })
 }
 
-/// A wasmsign2-signed module: header, `signature` section, then the module's sections. The
-/// signed hash is SHA-256 of everything after the signature section.
-fn wasmsign2(module: &[u8], key: &SigningKey) -> Vec<u8> {
-    let content = &module[8..];
-    let hash = Sha256::digest(content);
+/// The contents of a wasmsign2 `signature` custom section whose one signed hash is SHA-256 of
+/// `covered`, signed by `key`.
+fn signature_data(covered: &[u8], key: &SigningKey) -> Vec<u8> {
+    let hash = Sha256::digest(covered);
     let mut msg = b"wasmsig\x01\x01".to_vec();
     msg.extend_from_slice(&hash);
     let sig = key.sign(&msg).to_bytes();
@@ -52,10 +51,17 @@ fn wasmsign2(module: &[u8], key: &SigningKey) -> Vec<u8> {
     1u32.encode(&mut data);
     set.len().encode(&mut data);
     data.extend_from_slice(&set);
-    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    data
+}
+
+/// A wasmsign2-signed module: header, `signature` section, then the module's sections. The
+/// signed hash is SHA-256 of everything after the signature section.
+fn wasmsign2(module: &[u8], key: &SigningKey) -> Vec<u8> {
+    let content = &module[8..];
+    let mut out = module[..8].to_vec();
     CustomSection {
         name: "signature".into(),
-        data: data.into(),
+        data: signature_data(content, key).into(),
     }
     .append_to(&mut out);
     out.extend_from_slice(content);
@@ -69,6 +75,57 @@ fn write_ed25519_pub(dir: &Path, name: &str, key: &SigningKey) {
         .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .unwrap();
     std::fs::write(dir.join(name), pem).unwrap();
+}
+
+/// wasmsign2's rule: the signature section comes first and covers the whole unit from the
+/// first byte after the header. A component made of [unsigned core module][signature]
+/// [signed core module][core instance of module 0] carries a signature whose hash matches
+/// everything after it, while the code that runs (instance 0) is the unsigned module before it.
+#[test]
+fn a_signature_that_is_not_the_first_section_covers_nothing() {
+    use wasm_encoder::{Component, ComponentSectionId, ModuleArg, RawSection};
+    let dir = tempfile::tempdir().unwrap();
+    let release = SigningKey::from_bytes(&[7u8; 32]);
+    write_ed25519_pub(dir.path(), "release.pub", &release);
+    let p = policy_in(
+        "version = 1\n[rules.signature-required]\nkeys = [\"release.pub\"]\naccept = [\"embedded\"]\n",
+        dir.path(),
+    );
+    let unsigned =
+        wat::parse_str("(module (memory 1 1) (func (export \"run\") (i32.store (i32.const 0) (i32.const 42))))")
+            .unwrap();
+    let signed_module = wat::parse_str("(module (func (export \"f\")))").unwrap();
+    fn module_section(m: &[u8]) -> RawSection<'_> {
+        RawSection {
+            id: ComponentSectionId::CoreModule as u8,
+            data: m,
+        }
+    }
+    // What follows the signature: the signed module and an instance of module 0.
+    let mut after = Component::new();
+    after.section(&module_section(&signed_module));
+    let mut inst = wasm_encoder::InstanceSection::new();
+    inst.instantiate(0, Vec::<(&str, ModuleArg)>::new());
+    after.section(&inst);
+    let after = after.finish();
+    let covered = &after[8..];
+    let mut c = Component::new();
+    c.section(&module_section(&unsigned));
+    c.section(&CustomSection {
+        name: "signature".into(),
+        data: signature_data(covered, &release).into(),
+    });
+    let mut bytes = c.finish();
+    bytes.extend_from_slice(covered);
+    let a = analyse(&bytes, "attack.wasm");
+    let sigs: Vec<&str> = a
+        .units
+        .iter()
+        .flat_map(|u| u.signatures.iter().map(|s| s.coverage.as_str()))
+        .collect();
+    assert!(!sigs.is_empty() && !sigs.contains(&"full"), "{sigs:?}");
+    let d = decide(&p, &a);
+    assert_eq!(denied(&d), ["signature-required"], "{d:?}");
 }
 
 #[test]
