@@ -562,3 +562,77 @@ fn hostile_signed_reports_cannot_hide_evidence_or_inject_markup() {
     assert!(md.contains("🚨 ESCAPED"));
     browser(&out, "matrix-hostile.png");
 }
+
+/// A version 1 report (its escapes read `expected-failure`) is refused by every reader, with
+/// the reason and what to do, never read as if its outcomes were observed.
+#[test]
+fn version_1_reports_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = root().join("tests/fixtures/report-v1");
+    let bundle = fx.join("wamr.sigstore.json");
+    let key = fx.join("project-2026-11.pub");
+    let reason = "schema_version 1";
+    // matrix: refused, named, not shown.
+    let o = bin()
+        .arg("matrix")
+        .arg("--key")
+        .arg(&key)
+        .arg(&bundle)
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let m = json(&dir.path().join("matrix.json"));
+    assert_eq!(m["runtimes"].as_array().unwrap().len(), 0);
+    let why = m["refused"][0]["reason"].as_str().unwrap();
+    assert!(
+        why.contains(reason) && why.contains("run `wasmcert certify` again"),
+        "{why}"
+    );
+    // report merge: an input error.
+    let o = bin()
+        .args(["report", "merge", "--key"])
+        .arg(&key)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains(reason), "{}", text(&o));
+    // verify: the signature is fine, the document is not readable.
+    let o = bin()
+        .arg("verify")
+        .arg("--key")
+        .arg(&key)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("schema_version is Some(1)"),
+        "{}",
+        text(&o)
+    );
+    // check --runtime-report: the certification rule is not satisfied, and says why.
+    std::fs::write(
+        dir.path().join("p.toml"),
+        format!(
+            "version = 1\n[rules.runtime-certification-required]\nkeys = [{:?}]\n",
+            key.display().to_string()
+        ),
+    )
+    .unwrap();
+    let wasm = wat::parse_str("(module)").unwrap();
+    std::fs::write(dir.path().join("m.wasm"), wasm).unwrap();
+    let o = bin()
+        .arg("check")
+        .arg("--policy")
+        .arg(dir.path().join("p.toml"))
+        .arg("--runtime-report")
+        .arg(&bundle)
+        .arg(dir.path().join("m.wasm"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains(reason), "{}", text(&o));
+}
