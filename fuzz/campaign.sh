@@ -10,8 +10,8 @@
 # per input. The generator targets (analyze_smith, analyze_component) run about 4x faster at
 # --max-len 512: wasm-smith draws fewer choices, and libFuzzer keeps the corpus small.
 # Built without a sanitizer (`-s none`): the code under test is safe Rust, and coverage-guided
-# speed finds more than ASAN would add; build with `cargo +nightly fuzz build --features
-# libfuzzer` (ASAN) for a campaign over the unsafe corners.
+# speed finds more than ASAN would add; build with `cargo +nightly fuzz build` (ASAN, the
+# default) for a campaign over the unsafe corners.
 # --no-trace-compares builds (into target/fuzz-fast) and runs binaries without libFuzzer's
 # comparison tracing: a third of the generator targets' time goes to it, and wasm-smith reads
 # its input as choices, not as magic values to match, so they run 1.5x faster without it.
@@ -32,7 +32,7 @@ done
 TARGETS=("$@")
 (( ${#TARGETS[@]} )) || TARGETS=(analyze_bytes analyze_smith analyze_component bundle_verify policy_parse wasi_testsuite_spec)
 if (( BUILD )); then
-  cargo +nightly fuzz build --fuzz-dir fuzz --features libfuzzer -O -s none "${FAST[@]}"
+  cargo +nightly fuzz build --fuzz-dir fuzz -O -s none "${FAST[@]}"
 fi
 BIN="$ROOT/target/x86_64-unknown-linux-gnu/release"
 (( ${#FAST[@]} )) && BIN="$ROOT/target/fuzz-fast/x86_64-unknown-linux-gnu/release"

@@ -1,6 +1,7 @@
 //! Arbitrary and mutated Sigstore bundles into `verify`: never panics, never accepts changed
 //! signed content.
-#![no_main]
+#![cfg_attr(fuzzing, no_main)]
+#[cfg(fuzzing)]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     wasmcert_fuzz::check_bundle(data);
     let mut u = arbitrary::Unstructured::new(data);
@@ -8,3 +9,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         wasmcert_fuzz::check_bundle(&b);
     }
 });
+
+/// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
+/// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.
+#[cfg(not(fuzzing))]
+fn main() {
+    eprintln!("this is a libFuzzer target: run it with `cargo +nightly fuzz run bundle_verify`");
+    std::process::exit(2);
+}

@@ -1,6 +1,7 @@
 //! Policy text (generated from fragments, mutated packs, or raw bytes): parse -> serialise ->
 //! parse is stable, errors have a place, compiling and evaluating never panic.
-#![no_main]
+#![cfg_attr(fuzzing, no_main)]
+#[cfg(fuzzing)]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         wasmcert_fuzz::check_policy(text);
@@ -10,3 +11,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         wasmcert_fuzz::check_policy(&text);
     }
 });
+
+/// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
+/// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.
+#[cfg(not(fuzzing))]
+fn main() {
+    eprintln!("this is a libFuzzer target: run it with `cargo +nightly fuzz run policy_parse`");
+    std::process::exit(2);
+}

@@ -1,5 +1,6 @@
 //! WASI testsuite spec JSON: never panics, accepted specs stay inside the work dir.
-#![no_main]
+#![cfg_attr(fuzzing, no_main)]
+#[cfg(fuzzing)]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         wasmcert_fuzz::check_spec(text);
@@ -9,3 +10,13 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         wasmcert_fuzz::check_spec(&text);
     }
 });
+
+/// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
+/// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.
+#[cfg(not(fuzzing))]
+fn main() {
+    eprintln!(
+        "this is a libFuzzer target: run it with `cargo +nightly fuzz run wasi_testsuite_spec`"
+    );
+    std::process::exit(2);
+}

@@ -91,9 +91,10 @@ fn a_signature_that_is_not_the_first_section_covers_nothing() {
         "version = 1\n[rules.signature-required]\nkeys = [\"release.pub\"]\naccept = [\"embedded\"]\n",
         dir.path(),
     );
-    let unsigned =
-        wat::parse_str("(module (memory 1 1) (func (export \"run\") (i32.store (i32.const 0) (i32.const 42))))")
-            .unwrap();
+    let unsigned = wat::parse_str(
+        "(module (memory 1 1) (func (export \"run\") (i32.store (i32.const 0) (i32.const 42))))",
+    )
+    .unwrap();
     let signed_module = wat::parse_str("(module (func (export \"f\")))").unwrap();
     fn module_section(m: &[u8]) -> RawSection<'_> {
         RawSection {
