@@ -47,7 +47,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 sed -e "s|IMAGE_APP|$IMAGE|; s|IMAGE_INIT|$IMAGE|" webhook/tests/data/pod-wasm.json > "$TMP/review.json"
 
 WP=$(port)
-"$WC" serve --policy pack:baseline --listen 127.0.0.1:$WP --tls-cert "$TMP/c.pem" --tls-key "$TMP/k.pem" \
+"$WC" serve --policy pack:baseline --allow-tags --listen 127.0.0.1:$WP --tls-cert "$TMP/c.pem" --tls-key "$TMP/k.pem" \
   2>"$TMP/serve.log" & WPID=$!; PIDS+=($WPID)
 PP=$(port)
 python3 - "$PP" "$TMP/c.pem" "$TMP/k.pem" >/dev/null 2>&1 <<'PY' & PIDS+=($!)

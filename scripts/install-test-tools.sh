@@ -7,6 +7,7 @@
 #   install-policy-tools.sh  pre-commit, regopy (bench peer), action-validator
 #   install-browser-tools.sh Debian chromium + npm playwright-core (matrix browser test)
 #   install-oci-tools.sh     Debian docker-registry, skopeo, wrk (OCI and webhook tests)
+#   install-components.sh    real published components from PyPI (analyzer component tests)
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$DIR/install-validators.sh"
@@ -15,3 +16,4 @@ DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$DIR/install-policy-tools.sh"
 "$DIR/install-browser-tools.sh"
 "$DIR/install-oci-tools.sh"
+"$DIR/install-components.sh"

@@ -2,17 +2,33 @@
 //! directories and from a real registry on loopback (docker-registry, pushed with skopeo),
 //! accept the CNCF and the legacy media types, verify every digest (a tampered blob is never
 //! analysed), refuse two Wasm layers, and flag a config that hides an import.
+//!
+//! Then the attacks of the security review, each performed against a fake registry on
+//! loopback (`common::fake_registry`) or a crafted layout, each now failing safe: credentials
+//! lured to a token realm on another host, manifests, tokens and layers that never end or
+//! declare 10 GB (exit 2, quickly, bounded memory), and a FIFO or a symlink in a layout.
 
 mod common;
+use base64::Engine;
+use common::fake_registry::{FakeRegistry, respond, serve_layout, stream_declared, stream_forever};
 use common::registry::{Registry, tools_present};
 use serde_json::json;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 use wasmcert_oci::layout::{Write, write};
 
+/// The CLI with no registry credentials from this machine: no Docker config, no
+/// `WASMCERT_REGISTRY_*` (tests that want credentials set them).
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wasmcert"));
-    c.stdin(Stdio::null());
+    c.stdin(Stdio::null())
+        .env("DOCKER_CONFIG", "/nonexistent/wasmcert-test")
+        .env_remove("WASMCERT_REGISTRY_AUTH_FILE")
+        .env_remove("WASMCERT_REGISTRY_USERNAME")
+        .env_remove("WASMCERT_REGISTRY_PASSWORD")
+        .env_remove("WASMCERT_REGISTRY_HOST")
+        .env_remove("WASMCERT_INSECURE_REGISTRIES");
     c
 }
 
@@ -315,4 +331,429 @@ fn registry_inputs_for_analyze_sbom_and_check() {
     let o = bin().args(["analyze", &r("missing")]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains(&r("missing")), "{}", text(&o));
+}
+
+/// How a bounded run of the CLI ended.
+struct Bounded {
+    code: Option<i32>,
+    text: String,
+    elapsed: Duration,
+    /// Peak resident memory of the child, KiB (`wait4`'s `ru_maxrss`; on Linux it also
+    /// counts this test process's resident set when the child was spawned, so it is an
+    /// upper bound).
+    max_rss_kib: u64,
+}
+
+/// Run `cmd`, killing it after `limit` (then the test fails: it hung); output to files so a
+/// chatty child never blocks on a pipe.
+#[allow(unsafe_code)]
+fn run_bounded(mut cmd: Command, limit: Duration) -> Bounded {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    cmd.stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap());
+    let start = Instant::now();
+    // Reaped below with wait4 (for its rusage), not with Child::wait.
+    let pid = cmd.spawn().unwrap().id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value of the plain C struct wait4 fills.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: waiting for our own child, with pointers to locals we own.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut ru) };
+        if r == pid {
+            break;
+        }
+        assert!(r == 0, "wait4 failed");
+        if start.elapsed() > limit {
+            // SAFETY: killing and reaping our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::wait4(pid, &mut status, 0, &mut ru);
+            }
+            panic!(
+                "{cmd:?} did not finish within {limit:?}: {}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Bounded {
+        code: if libc::WIFEXITED(status) {
+            Some(libc::WEXITSTATUS(status))
+        } else {
+            None
+        },
+        text: format!(
+            "{}{}",
+            std::fs::read_to_string(&out).unwrap_or_default(),
+            std::fs::read_to_string(&err).unwrap_or_default()
+        ),
+        elapsed: start.elapsed(),
+        max_rss_kib: ru.ru_maxrss as u64,
+    }
+}
+
+/// A Docker `config.json` giving `user:password` to `host`.
+fn auth_file(dir: &Path, host: &str, user: &str, password: &str) -> std::path::PathBuf {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let p = dir.join("config.json");
+    std::fs::write(&p, json!({"auths": {host: {"auth": b64}}}).to_string()).unwrap();
+    p
+}
+
+const PASSWORD: &str = "hunter2-secret";
+
+/// Whether a request carried any credentials: an Authorization header, or the password in
+/// any form (plain or in a Basic header's base64).
+fn carries_secret(r: &common::fake_registry::Request) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("alice:{PASSWORD}"));
+    r.header("authorization").is_some()
+        || r.target.contains(PASSWORD)
+        || r.headers
+            .iter()
+            .any(|(_, v)| v.contains(PASSWORD) || v.contains(&b64))
+}
+
+/// Security review item 1: a registry that the CLI (or a pod, through `serve`) names answers
+/// 401 with a Bearer challenge whose realm is on another host over plain HTTP. With
+/// credentials configured for the registry, they must never reach that host: the pull fails
+/// with a clear error and the realm host sees no request carrying them. Also: the environment
+/// credentials need the host they are for, and a registry with no credentials configured gets
+/// none (the credentials of another host are not sent to it).
+#[test]
+fn registry_credentials_never_reach_another_host() {
+    // The thief: records every request (Authorization headers included) on another address.
+    let realm = FakeRegistry::start("127.0.0.2", |_, s| {
+        respond(
+            s,
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            br#"{"token":"t"}"#,
+        )
+    });
+    let realm_url = format!("http://{}/token", realm.addr);
+    let challenge = format!(r#"Bearer realm="{realm_url}",service="fake""#);
+    let registry = FakeRegistry::start("127.0.0.1", move |_, s| {
+        respond(
+            s,
+            "401 Unauthorized",
+            &[
+                ("WWW-Authenticate", &challenge),
+                ("Content-Type", "application/json"),
+            ],
+            br#"{"errors":[{"code":"UNAUTHORIZED"}]}"#,
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = format!("oci://{}/wasm/app:v1", registry.addr);
+
+    // From an auth file bound to the registry's host.
+    let file = auth_file(dir.path(), &registry.addr, "alice", PASSWORD);
+    let mut c = bin();
+    c.env("WASMCERT_REGISTRY_AUTH_FILE", &file)
+        .args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(
+        o.text.contains(&input)
+            && o.text.contains(&format!("another host ({})", realm.addr))
+            && o.text.contains("refusing"),
+        "{}",
+        o.text
+    );
+    // From the environment, bound by WASMCERT_REGISTRY_HOST.
+    let mut c = bin();
+    c.env("WASMCERT_REGISTRY_USERNAME", "alice")
+        .env("WASMCERT_REGISTRY_PASSWORD", PASSWORD)
+        .env("WASMCERT_REGISTRY_HOST", &registry.addr)
+        .args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(o.text.contains("another host"), "{}", o.text);
+    let stolen: Vec<_> = realm
+        .requests()
+        .into_iter()
+        .filter(carries_secret)
+        .collect();
+    assert!(
+        stolen.is_empty(),
+        "credentials reached the realm: {stolen:?}"
+    );
+    assert!(
+        !registry.requests().iter().any(carries_secret),
+        "nothing was sent before the challenge"
+    );
+
+    // The old environment variables alone no longer send credentials anywhere.
+    let before = registry.requests().len();
+    let mut c = bin();
+    c.env("WASMCERT_REGISTRY_USERNAME", "alice")
+        .env("WASMCERT_REGISTRY_PASSWORD", PASSWORD)
+        .args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(
+        o.text.contains("WASMCERT_REGISTRY_HOST is not"),
+        "{}",
+        o.text
+    );
+    assert_eq!(registry.requests().len(), before, "no request was made");
+
+    // A registry asking for Basic credentials gets none of another host's.
+    let basic = FakeRegistry::start("127.0.0.1", |r, s| {
+        if r.header("authorization").is_some() {
+            respond(s, "404 Not Found", &[], b"")
+        } else {
+            respond(
+                s,
+                "401 Unauthorized",
+                &[("WWW-Authenticate", r#"Basic realm="x""#)],
+                b"",
+            )
+        }
+    });
+    let mut c = bin();
+    c.env("WASMCERT_REGISTRY_AUTH_FILE", &file)
+        .args(["analyze", &format!("oci://{}/wasm/app:v1", basic.addr)]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(
+        o.text
+            .contains("requires credentials and none are configured"),
+        "{}",
+        o.text
+    );
+    assert!(!basic.requests().is_empty());
+    assert!(!basic.requests().iter().any(carries_secret));
+
+    // An unreadable auth file is an error naming it, before any request.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{").unwrap();
+    let mut c = bin();
+    c.env("WASMCERT_REGISTRY_AUTH_FILE", &bad)
+        .args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(
+        o.text.contains("bad.json: not a JSON auth file"),
+        "{}",
+        o.text
+    );
+}
+
+/// The other side of item 1: credentials configured for a registry do work there, through a
+/// token realm on the registry's own origin (Basic to the realm, then the Bearer token to the
+/// registry), pulling and verifying a real artifact served from a layout.
+#[test]
+fn registry_credentials_work_on_their_own_host() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let layout = dir.path().to_path_buf();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("alice:{PASSWORD}"))
+    );
+    // The realm is on the registry's own origin (its URL is made from the Host header).
+    let registry = FakeRegistry::start("127.0.0.1", move |r, s| {
+        let host = r.header("host").unwrap_or("").to_string();
+        if r.path() == "/token" {
+            if r.header("authorization") == Some(basic.as_str()) {
+                respond(s, "200 OK", &[], br#"{"token":"good-token"}"#)
+            } else {
+                respond(s, "401 Unauthorized", &[], b"")
+            }
+        } else if r.header("authorization") == Some("Bearer good-token") {
+            serve_layout(&layout, r, s)
+        } else {
+            let challenge = format!(r#"Bearer realm="http://{host}/token",service="fake""#);
+            respond(
+                s,
+                "401 Unauthorized",
+                &[("WWW-Authenticate", &challenge)],
+                b"",
+            )
+        }
+    });
+    let file = auth_file(dir.path(), &registry.addr, "alice", PASSWORD);
+    let mut c = bin();
+    c.env("WASMCERT_REGISTRY_AUTH_FILE", &file).args([
+        "analyze",
+        "--format",
+        "json",
+        &format!("oci://{}/wasm/app:good", registry.addr),
+    ]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(0), "{}", o.text);
+    assert!(
+        o.text.contains(&wasmcert_oci::sha256(&module())),
+        "{}",
+        o.text
+    );
+    let reqs = registry.requests();
+    assert!(
+        reqs.iter()
+            .any(|r| r.path() == "/token"
+                && r.target.contains("scope=repository%3Awasm%2Fapp%3Apull"))
+    );
+    // Without credentials the same registry is refused, and says so.
+    let o = run_bounded(
+        {
+            let mut c = bin();
+            c.args(["analyze", &format!("oci://{}/wasm/app:good", registry.addr)]);
+            c
+        },
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(o.text.contains("token service"), "{}", o.text);
+}
+
+/// Security review item 3: registries that send a manifest that never ends (chunked, no
+/// length), declare a 10 GB manifest, stream a token response forever, or send a layer past its
+/// descriptor's size. Each is refused quickly with exit 2 and a message saying which cap, and
+/// the process stays small (peak RSS under 100 MB; before, the manifest was buffered whole).
+#[test]
+fn endless_and_huge_registry_bodies_are_refused_with_bounded_memory() {
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    let endless = FakeRegistry::start("127.0.0.1", |_, s| stream_forever(s, MANIFEST));
+    let huge = FakeRegistry::start("127.0.0.1", |_, s| stream_declared(s, MANIFEST, 10 << 30));
+    let token = FakeRegistry::start("127.0.0.1", |r, s| {
+        if r.path() == "/token" {
+            stream_forever(s, "application/json")
+        } else {
+            let host = r.header("host").unwrap_or("").to_string();
+            let challenge = format!(r#"Bearer realm="http://{host}/token""#);
+            respond(
+                s,
+                "401 Unauthorized",
+                &[("WWW-Authenticate", &challenge)],
+                b"",
+            )
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let layout = dir.path().to_path_buf();
+    let layer = wasmcert_oci::sha256(&module());
+    let long_layer = FakeRegistry::start("127.0.0.1", move |r, s| {
+        if r.path().ends_with(&format!("/blobs/{layer}")) {
+            stream_forever(s, "application/octet-stream")
+        } else {
+            serve_layout(&layout, r, s)
+        }
+    });
+    let cases = [
+        (
+            &endless,
+            "a manifest longer than the 4194304-byte manifest cap",
+        ),
+        (&huge, "declares a 10737418240-byte manifest"),
+        (&token, "a token response longer than the 262144-byte cap"),
+        (&long_layer, "a layer longer than its descriptor's"),
+    ];
+    for (reg, msg) in cases {
+        let input = format!("oci://{}/wasm/app:good", reg.addr);
+        let mut c = bin();
+        c.args(["analyze", &input]);
+        let o = run_bounded(c, Duration::from_secs(60));
+        assert_eq!(o.code, Some(2), "{input}: {}", o.text);
+        assert!(
+            o.text.contains(&input) && o.text.contains(msg),
+            "{input}: {}",
+            o.text
+        );
+        assert!(
+            o.elapsed < Duration::from_secs(20),
+            "{input}: took {:?}",
+            o.elapsed
+        );
+        assert!(
+            o.max_rss_kib < 100 << 10,
+            "{input}: peak RSS {} KiB",
+            o.max_rss_kib
+        );
+    }
+}
+
+/// Security review item 11: "loopback means plain HTTP" was a string prefix, so any name
+/// starting with `127.` went out over plain HTTP. `127.1` is such a name (the URL parser and
+/// the C resolver read it as 127.0.0.1, so it reaches the fake here); it is not an IP address
+/// literal, so it is now spoken to over HTTPS: the fake, which only speaks plain HTTP, sees a
+/// TLS handshake and never a plain-HTTP GET.
+#[test]
+fn a_name_that_merely_starts_with_127_is_not_plain_http() {
+    let fake = FakeRegistry::start("127.0.0.1", |_, s| respond(s, "404 Not Found", &[], b"{}"));
+    let port = fake.addr.rsplit_once(':').unwrap().1;
+    let input = format!("oci://127.1:{port}/wasm/app:v1");
+    let mut c = bin();
+    c.args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    let methods: Vec<String> = fake.requests().into_iter().map(|r| r.method).collect();
+    assert!(
+        !methods.iter().any(|m| m == "GET"),
+        "a plain-HTTP request went out: {methods:?}"
+    );
+    assert!(
+        methods.iter().any(|m| m == "TLS"),
+        "HTTPS was tried: {methods:?}"
+    );
+    // The literal address is loopback, and plain HTTP.
+    let mut c = bin();
+    c.args(["analyze", &format!("oci://127.0.0.1:{port}/wasm/app:v1")]);
+    let o = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(fake.requests().iter().any(|r| r.method == "GET"));
+}
+
+/// Security review item 14: a FIFO where a blob should be made `analyze` wait forever for a
+/// writer; a symlink made it read whatever it points at outside the layout. Both are refused
+/// at once (exit 2, the file named), well within the time limit.
+#[test]
+fn a_fifo_or_a_symlink_in_a_layout_is_refused_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let blob = dir
+        .path()
+        .join("blobs/sha256")
+        .join(&wasmcert_oci::sha256(&module())["sha256:".len()..]);
+    let input = format!("oci-layout:{}:good", dir.path().display());
+
+    std::fs::remove_file(&blob).unwrap();
+    let o = Command::new("mkfifo").arg(&blob).output().unwrap();
+    assert!(o.status.success());
+    let mut c = bin();
+    c.args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(30));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(
+        o.text
+            .contains(&format!("the layer {} is a FIFO", blob.display())),
+        "{}",
+        o.text
+    );
+
+    std::fs::remove_file(&blob).unwrap();
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(outside.path(), module()).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &blob).unwrap();
+    let mut c = bin();
+    c.args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(30));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(
+        o.text
+            .contains(&format!("the layer {} is a symbolic link", blob.display())),
+        "{}",
+        o.text
+    );
+    // A symlink to a device that never ends: refused the same way, not read.
+    std::fs::remove_file(&blob).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &blob).unwrap();
+    let mut c = bin();
+    c.args(["analyze", &input]);
+    let o = run_bounded(c, Duration::from_secs(30));
+    assert_eq!(o.code, Some(2), "{}", o.text);
+    assert!(o.text.contains("is a symbolic link"), "{}", o.text);
 }

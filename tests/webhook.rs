@@ -1,9 +1,14 @@
 //! `wasmcert serve` end to end: the HTTPS webhook (a self-signed certificate from the openssl
 //! CLI) in front of a real registry on loopback (docker-registry, artifacts pushed with
 //! skopeo), driven with curl the way the API server drives it: AdmissionReviews in, decisions
-//! out; plus health, oversized and malformed requests, and a clean stop on SIGTERM.
+//! out; plus health, oversized and malformed requests, and a clean stop on SIGTERM. Then
+//! the attacks of the security review against the webhook, with fake registries on loopback:
+//! credentials lured elsewhere, endless and huge manifests (denied, fail-closed, bounded
+//! memory), and tags (denied unless `--allow-tags`).
 
 mod common;
+use base64::Engine;
+use common::fake_registry::{FakeRegistry, respond, stream_declared, stream_forever};
 use common::registry::{Registry, tools_present};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -58,6 +63,12 @@ impl Server {
             .arg(cert)
             .arg("--tls-key")
             .arg(key)
+            // No registry credentials from this machine; tests pass --registry-auth.
+            .env("DOCKER_CONFIG", "/nonexistent/wasmcert-test")
+            .env_remove("WASMCERT_REGISTRY_AUTH_FILE")
+            .env_remove("WASMCERT_REGISTRY_USERNAME")
+            .env_remove("WASMCERT_REGISTRY_PASSWORD")
+            .env_remove("WASMCERT_REGISTRY_HOST")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -73,6 +84,16 @@ impl Server {
         // Keep draining stderr so the server never blocks on it.
         std::thread::spawn(move || for _ in lines {});
         Server { child, addr }
+    }
+
+    /// Peak resident memory of the server so far, KiB (`VmHWM`).
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
     }
 
     fn stop(mut self) -> Option<i32> {
@@ -179,7 +200,8 @@ fn the_webhook_decides_on_pods_from_a_real_registry() {
         reg.push(dir.path(), tag, "wasm/app");
     }
     let (cert, key) = certificate(dir.path());
-    let server = Server::start(&["--policy", "pack:baseline"], &cert, &key);
+    // The pods name images by tag: this test is about resolving tags, so it allows them.
+    let server = Server::start(&["--policy", "pack:baseline", "--allow-tags"], &cert, &key);
     assert_eq!(get(&server.addr, &cert, "/healthz"), "ok\n");
 
     let (code, body) = post(
@@ -287,6 +309,7 @@ fn the_webhook_decides_on_pods_from_a_real_registry() {
             policy.to_str().unwrap(),
             "--analysis-key",
             key_arg.to_str().unwrap(),
+            "--allow-tags",
         ],
         &cert,
         &key,
@@ -344,4 +367,134 @@ fn serve_refuses_a_bad_certificate_or_policy() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported policy version 7"));
+    // An unreadable registry auth file stops it at start, naming the file.
+    std::fs::write(dir.path().join("auth.json"), "{\"auths\": []}").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        .args(["serve", "--policy", "pack:baseline", "--registry-auth"])
+        .arg(dir.path().join("auth.json"))
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("auth.json: `auths` is not an object"), "{e}");
+}
+
+fn denial(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["response"]["allowed"], false, "{body}");
+    v["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The security review's attacks on `wasmcert serve`, each from a pod naming a hostile
+/// registry: item 3, a manifest that never ends and one that declares 10 GB (denied
+/// fail-closed within the deadline, the server's peak RSS under 100 MB); item 1, credentials
+/// configured for a registry lured to a token realm on another host, and a registry asking
+/// for Basic credentials it was not given (denied; no credentials arrive); item 6, an image
+/// named by tag only (denied by default, nothing fetched).
+#[test]
+fn hostile_registries_are_denied_fail_closed_without_leaks_or_growth() {
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    let endless = FakeRegistry::start("127.0.0.1", |_, s| stream_forever(s, MANIFEST));
+    let huge = FakeRegistry::start("127.0.0.1", |_, s| stream_declared(s, MANIFEST, 10 << 30));
+    let realm = FakeRegistry::start("127.0.0.2", |_, s| {
+        respond(s, "200 OK", &[], br#"{"token":"t"}"#)
+    });
+    let challenge = format!(r#"Bearer realm="http://{}/token""#, realm.addr);
+    let lure = FakeRegistry::start("127.0.0.1", move |_, s| {
+        respond(
+            s,
+            "401 Unauthorized",
+            &[("WWW-Authenticate", &challenge)],
+            b"",
+        )
+    });
+    let basic = FakeRegistry::start("127.0.0.1", |_, s| {
+        respond(
+            s,
+            "401 Unauthorized",
+            &[("WWW-Authenticate", r#"Basic realm="r""#)],
+            b"",
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let password = "hunter2-secret";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("alice:{password}"));
+    let auth = dir.path().join("dockerconfig.json");
+    std::fs::write(
+        &auth,
+        serde_json::json!({"auths": {lure.addr.clone(): {"auth": b64.clone()}}}).to_string(),
+    )
+    .unwrap();
+    let (cert, key) = certificate(dir.path());
+    let server = Server::start(
+        &[
+            "--policy",
+            "pack:baseline",
+            "--registry-auth",
+            auth.to_str().unwrap(),
+        ],
+        &cert,
+        &key,
+    );
+    let pinned = |reg: &FakeRegistry| format!("{}/wasm/app@sha256:{}", reg.addr, "ab".repeat(32));
+
+    let lured = format!("another host ({})", realm.addr);
+    for (reg, msg) in [
+        (
+            &endless,
+            "a manifest longer than the 4194304-byte manifest cap",
+        ),
+        (&huge, "declares a 10737418240-byte manifest"),
+        (&lure, lured.as_str()),
+        (&basic, "requires credentials and none are configured"),
+    ] {
+        let t = std::time::Instant::now();
+        let (code, body) = post(&server.addr, &cert, &review(&pinned(reg)));
+        assert_eq!(code, 200, "{body}");
+        let m = denial(&body);
+        assert!(
+            m.contains(&format!(
+                "{} could not be checked (fail-closed)",
+                pinned(reg)
+            )) && m.contains(msg),
+            "{m}"
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(9),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+    let peak = server.peak_rss_kib();
+    assert!(peak < 100 << 10, "the webhook's peak RSS is {peak} KiB");
+    let leaked = |r: &common::fake_registry::Request| {
+        r.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("authorization") || v.contains(&b64) || v.contains(password)
+        })
+    };
+    assert!(
+        !realm.requests().iter().any(leaked),
+        "{:?}",
+        realm.requests()
+    );
+    assert!(!basic.requests().is_empty() && !basic.requests().iter().any(leaked));
+
+    // A tag: denied by default, without a single request to the registry.
+    let before = endless.requests().len();
+    let tagged = format!("{}/wasm/app:v1", endless.addr);
+    let (_, body) = post(&server.addr, &cert, &review(&tagged));
+    let m = denial(&body);
+    assert!(
+        m.contains(&format!("{tagged} denied by image-digest-required")),
+        "{m}"
+    );
+    assert_eq!(endless.requests().len(), before);
+    assert_eq!(server.stop(), Some(0));
 }

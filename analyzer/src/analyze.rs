@@ -88,6 +88,8 @@ struct Frame<'a> {
     claims: Vec<Claims>,
     worlds: Vec<(String, usize, &'a [u8])>,
     findings: Vec<Finding>,
+    /// Components: the instance graph, resolved when the component ends.
+    graph: crate::graph::Graph,
 }
 
 impl<'a> Frame<'a> {
@@ -137,6 +139,7 @@ impl<'a> Frame<'a> {
             claims: Vec::new(),
             worlds: Vec::new(),
             findings: Vec::new(),
+            graph: crate::graph::Graph::default(),
         }
     }
 
@@ -390,6 +393,12 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
                 let idx = unit_index.pop().unwrap_or(0);
                 f.unit.size = (end - f.start) as u64;
                 finish_unit(&mut f, bytes, end);
+                if f.unit.kind == Kind::Component {
+                    // Its modules have ended: trace their imports through the graph.
+                    f.graph.resolve(&mut units);
+                    link_host_imports(&mut f.unit, &units);
+                    drop_findings_on_borrowed_memories(&mut findings, &units, &f.unit.path);
+                }
                 findings.append(&mut f.findings);
                 units[idx] = Some(f.unit);
                 match parsers.pop() {
@@ -409,6 +418,7 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
                     Payload::ModuleSection { parser: p, .. } => {
                         let path = format!("{}module[{}]", slash(&f.unit.path), f.child_modules);
                         f.child_modules += 1;
+                        f.graph.module(&path);
                         next_path = Some((path, Kind::CoreModule));
                         parsers.push(std::mem::replace(&mut parser, p));
                     }
@@ -416,6 +426,7 @@ fn walk(bytes: &[u8], validate: bool) -> Result<(Vec<Unit>, Vec<Finding>), Error
                         let path =
                             format!("{}component[{}]", slash(&f.unit.path), f.child_components);
                         f.child_components += 1;
+                        f.graph.component(&path);
                         next_path = Some((path, Kind::Component));
                         parsers.push(std::mem::replace(&mut parser, p));
                     }
@@ -614,6 +625,8 @@ fn section<'a>(
                         name: imp.name.to_string(),
                         kind: kind.into(),
                         ty,
+                        resolution: None,
+                        reached_by: Vec::new(),
                     },
                     off,
                 )?;
@@ -794,7 +807,9 @@ fn section<'a>(
         }
         Payload::ComponentAliasSection(r) => {
             for a in r {
-                match a? {
+                let a = a?;
+                f.graph.alias(&a);
+                match a {
                     ComponentAlias::InstanceExport {
                         kind: ComponentExternalKind::Type,
                         ..
@@ -810,6 +825,7 @@ fn section<'a>(
         Payload::ComponentImportSection(r) => {
             for i in r {
                 let i = i?;
+                f.graph.import(i.name.name, &i.ty);
                 let (kind, ty) = component_ref(f, &i.ty);
                 if matches!(i.ty, ComponentTypeRef::Type(_)) {
                     f.comp_types.push(None);
@@ -821,6 +837,8 @@ fn section<'a>(
                         name: i.name.name.to_string(),
                         kind,
                         ty,
+                        resolution: None,
+                        reached_by: Vec::new(),
                     },
                     section_start,
                 )?;
@@ -829,6 +847,7 @@ fn section<'a>(
         Payload::ComponentExportSection(r) => {
             for e in r {
                 let e = e?;
+                f.graph.export(e.kind, e.index);
                 if e.kind == ComponentExternalKind::Type {
                     f.comp_types.push(None);
                 }
@@ -848,9 +867,10 @@ fn section<'a>(
         Payload::ComponentCanonicalSection(r) => {
             for c in r {
                 let c = c?;
-                if format!("{c:?}").contains("Async") {
+                if canon_options(&c).contains(&wasmparser::CanonicalOption::Async) {
                     f.features.insert("component-model-async");
                 }
+                f.graph.canonical(&c);
             }
         }
         Payload::ComponentStartSection { range, .. } => {
@@ -860,9 +880,17 @@ fn section<'a>(
                 Some(range.start),
             );
         }
-        Payload::InstanceSection(_)
-        | Payload::CoreTypeSection(_)
-        | Payload::ComponentInstanceSection(_) => {}
+        Payload::InstanceSection(r) => {
+            for i in r {
+                f.graph.core_instance(&i?);
+            }
+        }
+        Payload::ComponentInstanceSection(r) => {
+            for i in r {
+                f.graph.component_instance(&i?);
+            }
+        }
+        Payload::CoreTypeSection(_) => {}
         Payload::UnknownSection { id, range, .. } => {
             return Err(Error {
                 message: format!("unknown section id {id}"),
@@ -872,6 +900,91 @@ fn section<'a>(
         _ => {}
     }
     Ok(())
+}
+
+/// The canonical options of a canonical function, where it has any.
+fn canon_options(c: &wasmparser::CanonicalFunction) -> &[wasmparser::CanonicalOption] {
+    use wasmparser::CanonicalFunction as C;
+    match c {
+        C::Lift { options, .. }
+        | C::Lower { options, .. }
+        | C::TaskReturn { options, .. }
+        | C::StreamRead { options, .. }
+        | C::StreamWrite { options, .. }
+        | C::FutureRead { options, .. }
+        | C::FutureWrite { options, .. }
+        | C::ErrorContextNew { options, .. }
+        | C::ErrorContextDebugMessage { options, .. } => options,
+        _ => &[],
+    }
+}
+
+/// Record on each component-level import the core imports that reach it (`unit module#name`).
+fn link_host_imports(component: &mut Unit, units: &[Option<Unit>]) {
+    let prefix = slash(&component.path);
+    for u in units.iter().flatten() {
+        // Only this component's own modules (`<component>/module[N]`).
+        let Some(rest) = u.path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !rest.starts_with("module[") || rest.contains('/') {
+            continue;
+        }
+        for imp in &u.imports {
+            let Some(crate::model::Resolution::Host { from }) = &imp.resolution else {
+                continue;
+            };
+            let target = from.split('#').next().unwrap_or(from);
+            if let Some(ci) = component
+                .imports
+                .iter_mut()
+                .find(|ci| ci.module.is_none() && ci.name == target)
+            {
+                let via = format!("{} {}", u.path, imp.display_name());
+                if !ci.reached_by.contains(&via) && ci.reached_by.len() < MAX_REACHED_BY {
+                    ci.reached_by.push(via);
+                }
+            }
+        }
+    }
+    for ci in &mut component.imports {
+        ci.reached_by.sort();
+    }
+}
+
+/// Core imports listed per component import; more are not recorded (the count of a real
+/// component's lowerings of one interface is in the tens).
+const MAX_REACHED_BY: usize = 4096;
+
+/// Findings about an imported memory belong to its definition: drop those reported on the
+/// modules of `component` that borrow a memory another of its modules defines.
+fn drop_findings_on_borrowed_memories(
+    findings: &mut Vec<Finding>,
+    units: &[Option<Unit>],
+    component: &str,
+) {
+    let prefix = slash(component);
+    let borrowed: Vec<(String, u32)> = units
+        .iter()
+        .flatten()
+        .filter(|u| {
+            u.path
+                .strip_prefix(&prefix)
+                .is_some_and(|r| r.starts_with("module[") && !r.contains('/'))
+        })
+        .flat_map(|u| {
+            u.memories
+                .iter()
+                .filter(|m| m.imported && m.defined_in.is_some())
+                .map(|m| (u.path.clone(), m.index))
+        })
+        .collect();
+    findings.retain(|f| {
+        !(matches!(f.code.as_str(), "shared-memory" | "memory-initial-large")
+            && borrowed.iter().any(|(unit, index)| {
+                f.unit == *unit && f.message.starts_with(&format!("memory {index} "))
+            }))
+    });
 }
 
 fn component_kind(k: ComponentExternalKind) -> &'static str {
@@ -911,6 +1024,7 @@ fn memory(index: u32, imported: bool, m: &wasmparser::MemoryType) -> Memory {
         shared: m.shared,
         memory64: m.memory64,
         page_size: 1u64 << m.page_size_log2.unwrap_or(16).min(63),
+        defined_in: None,
     }
 }
 
@@ -922,6 +1036,7 @@ fn table(index: u32, imported: bool, t: &wasmparser::TableType) -> Table {
         initial: t.initial,
         maximum: t.maximum,
         table64: t.table64,
+        defined_in: None,
     }
 }
 
@@ -1382,6 +1497,12 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
             i.name == "path_open" && i.module.as_deref().is_some_and(caps::is_preview1_module)
         });
         for imp in &u.imports {
+            // A core import a component satisfies itself is wiring, and one that reaches a
+            // component-level import is granted there (`reached_by`): neither is a host
+            // import of its own.
+            if imp.resolution.is_some() {
+                continue;
+            }
             let display = imp.display_name();
             match &imp.module {
                 Some(m) if caps::is_preview1_module(m) => {

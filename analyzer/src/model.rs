@@ -154,6 +154,24 @@ pub struct Import {
     /// The type in text-format notation, e.g. `(func (param i32) (result i32))`; for component
     /// instances the names the instance type exports.
     pub ty: String,
+    /// For a core module inside a component: what satisfies the import, traced through the
+    /// component's instance graph (`internal` wiring, or the component-level `host` import it
+    /// reaches). Absent when it cannot be traced (then it counts as a host import).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub resolution: Option<Resolution>,
+    /// For a component-level import: the core imports (`unit module#name`) that reach it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub reached_by: Vec<String>,
+}
+
+/// What satisfies a core import inside a component.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "kebab-case")]
+pub enum Resolution {
+    /// Another core instance of the component, or a canonical built-in: no host access.
+    Internal { from: String },
+    /// A component-level import (`name`, or `instance#function`): the host.
+    Host { from: String },
 }
 
 impl Import {
@@ -185,6 +203,10 @@ pub struct Memory {
     pub shared: bool,
     pub memory64: bool,
     pub page_size: u64,
+    /// An imported memory that another core instance of the same component defines: where
+    /// (findings about the memory belong to the definition).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub defined_in: Option<String>,
 }
 
 impl Memory {
@@ -206,6 +228,9 @@ pub struct Table {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub maximum: Option<u64>,
     pub table64: bool,
+    /// An imported table that another core instance of the same component defines.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub defined_in: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

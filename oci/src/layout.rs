@@ -11,20 +11,63 @@ use std::path::Path;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-/// Read at most `max` bytes of a file; more is an error (a hostile layout must not make us
-/// read a disk image).
+/// Read at most `max` bytes of a regular file; anything else is an error naming the file. A
+/// layout can come from anywhere (an unpacked tarball, a shared directory), so:
+///
+/// - the file is opened with `O_NOFOLLOW` (a symlink, say to `/etc/shadow` or `/dev/zero`,
+///   is refused, not followed) and `O_NONBLOCK` (opening a FIFO does not wait for a writer),
+///   then checked with `fstat` on the opened descriptor, so there is no window between the
+///   check and the read: only a regular file is read (a FIFO, a socket or a device would
+///   block forever or never end);
+/// - more than `max` bytes is an error (a hostile layout must not make us read a disk image).
 fn read_bounded(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, Error> {
-    let f = std::fs::File::open(path)
-        .map_err(|e| err(format!("cannot read the {what} {}: {e}", path.display())))?;
-    let mut v = Vec::new();
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let name = path.display();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                err(format!(
+                    "the {what} {name} is a symbolic link: refusing it (the files of a layout must be regular files)"
+                ))
+            } else {
+                err(format!("cannot read the {what} {name}: {e}"))
+            }
+        })?;
+    let meta = f
+        .metadata()
+        .map_err(|e| err(format!("cannot read the {what} {name}: {e}")))?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        let kind = if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_dir() {
+            "a directory"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_char_device() || ft.is_block_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        return Err(err(format!(
+            "the {what} {name} is {kind}: refusing it (the files of a layout must be regular files)"
+        )));
+    }
+    if meta.len() > max {
+        return Err(err(format!(
+            "the {what} {name} is {} bytes, larger than {max}",
+            meta.len()
+        )));
+    }
+    let mut v = Vec::with_capacity(meta.len() as usize);
     f.take(max + 1)
         .read_to_end(&mut v)
-        .map_err(|e| err(format!("cannot read the {what} {}: {e}", path.display())))?;
+        .map_err(|e| err(format!("cannot read the {what} {name}: {e}")))?;
     if v.len() as u64 > max {
-        return Err(err(format!(
-            "the {what} {} is larger than {max} bytes",
-            path.display()
-        )));
+        return Err(err(format!("the {what} {name} is larger than {max} bytes")));
     }
     Ok(v)
 }
@@ -188,6 +231,55 @@ mod tests {
                 layers: &[("application/wasm", b"\0asm\x01\0\0\0")],
             },
         )
+    }
+
+    /// A FIFO, a symlink out of the layout and a directory where a blob should be: each is
+    /// refused at once with the file's name (reading a FIFO with no writer used to hang).
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = write_to(dir.path(), "v1").unwrap();
+        let manifest = dir.path().join("blobs/sha256").join(&d["sha256:".len()..]);
+        let source = Source::Layout {
+            dir: dir.path().into(),
+            tag: Some("v1".into()),
+            digest: None,
+        };
+        assert!(fetch(&source, 1 << 20).is_ok());
+
+        std::fs::remove_file(&manifest).unwrap();
+        let o = std::process::Command::new("mkfifo")
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let t = std::time::Instant::now();
+        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        assert!(
+            e.contains(&manifest.display().to_string()) && e.contains("is a FIFO"),
+            "{e}"
+        );
+
+        std::fs::remove_file(&manifest).unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::os::unix::fs::symlink(outside.path(), &manifest).unwrap();
+        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        assert!(
+            e.contains(&manifest.display().to_string()) && e.contains("symbolic link"),
+            "{e}"
+        );
+
+        std::fs::remove_file(&manifest).unwrap();
+        std::fs::create_dir(&manifest).unwrap();
+        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        assert!(e.contains("is a directory"), "{e}");
+
+        // index.json and the oci-layout marker are read the same way.
+        std::fs::remove_file(dir.path().join("index.json")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("index.json")).unwrap();
+        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        assert!(e.contains("index.json is a symbolic link"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod auth;
 pub mod layout;
 pub mod registry;
+
+pub use auth::Credentials;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -87,6 +90,47 @@ fn check_digest(d: &str) -> Result<String, String> {
     Ok(d.to_string())
 }
 
+/// A registry is `host`, `host:port` or `[ipv6]:port`, nothing else: the string is where
+/// requests go and what credentials are matched against, so it must be exactly the URL's
+/// authority (no userinfo, query or fragment that would make the two differ).
+fn check_registry(registry: &str) -> Result<(), String> {
+    let bad = || format!("{registry:?} is not a registry host (host, host:port or [ipv6]:port)");
+    let (host_ok, port) = if let Some(rest) = registry.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        let port = match after {
+            "" => None,
+            a => Some(a.strip_prefix(':').ok_or_else(bad)?),
+        };
+        (h.parse::<std::net::Ipv6Addr>().is_ok(), port)
+    } else {
+        let (h, port) = match registry.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (registry, None),
+        };
+        let ok = !h.is_empty()
+            && h.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        (ok, port)
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok()
+    });
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
 fn parse_registry(rest: &str) -> Result<Source, String> {
     let (name, digest) = match rest.split_once('@') {
         Some((n, d)) => (n, Some(check_digest(d)?)),
@@ -98,6 +142,7 @@ fn parse_registry(rest: &str) -> Result<Source, String> {
     if registry.is_empty() || path.is_empty() {
         return Err("expected oci://REGISTRY/REPOSITORY[:TAG][@sha256:...]".into());
     }
+    check_registry(registry)?;
     // A tag is after the last `:` of the last path segment (a port is in `registry`).
     let (repository, tag) = match path.rsplit_once(':') {
         Some((r, t)) if !t.contains('/') => (r, Some(t.to_string())),
@@ -424,13 +469,18 @@ pub struct FetchOptions {
     /// Registries (`host:port`) spoken to over plain HTTP. Loopback registries always are, as
     /// Docker treats them.
     pub insecure: Vec<String>,
-    /// Basic credentials, if the registry needs them.
-    pub basic_auth: Option<(String, String)>,
-    /// Connect and read timeout of each request.
+    /// Credentials by registry host, each sent only to its own host (see [`auth`]). `Err` when
+    /// the configured credentials could not be read: every registry fetch then fails with
+    /// that error rather than going on without them.
+    pub credentials: Result<Credentials, Error>,
+    /// Connect and read timeout of each request; also the time a manifest, config or token
+    /// must arrive within (the layer gets ten times this).
     pub timeout: std::time::Duration,
 }
 
 impl Default for FetchOptions {
+    /// From the environment: `WASMCERT_INSECURE_REGISTRIES`, and the credentials of
+    /// [`Credentials::from_env`].
     fn default() -> Self {
         let insecure = std::env::var("WASMCERT_INSECURE_REGISTRIES")
             .map(|v| {
@@ -440,17 +490,10 @@ impl Default for FetchOptions {
                     .collect()
             })
             .unwrap_or_default();
-        let basic_auth = match (
-            std::env::var("WASMCERT_REGISTRY_USERNAME"),
-            std::env::var("WASMCERT_REGISTRY_PASSWORD"),
-        ) {
-            (Ok(u), Ok(p)) => Some((u, p)),
-            _ => None,
-        };
         FetchOptions {
             max_layer: DEFAULT_MAX_LAYER,
             insecure,
-            basic_auth,
+            credentials: Credentials::from_env(None),
             timeout: std::time::Duration::from_secs(30),
         }
     }
@@ -534,12 +577,31 @@ mod tests {
             }
         ));
         assert_eq!(r.display(), format!("oci://ghcr.io/a/b@{d}"));
+        for good in [
+            "oci://[::1]:5000/a:1",
+            "oci://localhost/a:1",
+            "oci://my_reg.example:443/a:1",
+        ] {
+            assert!(parse(good).unwrap().is_ok(), "{good}");
+        }
         for bad in [
             "oci://ghcr.io",
             "oci://ghcr.io/a",
             "oci://ghcr.io/A:1",
             "oci://r/a@md5:12",
             "oci://r/a:",
+            // The registry is exactly a host and port: what requests go to is what
+            // credentials are matched against.
+            "oci://r.example?x/a:1",
+            "oci://r.example#x/a:1",
+            "oci://r.ex ample/a:1",
+            "oci://r.example:/a:1",
+            "oci://r.example:99999/a:1",
+            "oci://r.example:5000:1/a:1",
+            "oci://[::1/a:1",
+            "oci://[::1]5000/a:1",
+            "oci://-r.example/a:1",
+            "oci://r..example/a:1",
         ] {
             let e = parse(bad).unwrap().unwrap_err().to_string();
             assert!(e.starts_with(bad), "{e}");

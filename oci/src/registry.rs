@@ -1,39 +1,80 @@
-//! Pulling Wasm artifacts from registries (OCI distribution API) with `oci-client`, verifying
-//! every digest ourselves: the manifest against the pinned digest and the registry's claim, the
-//! config and the layer against their descriptors. Blob reads are bounded as they stream.
+//! Pulling Wasm artifacts from registries (OCI distribution API) over reqwest + rustls (ring),
+//! verifying every digest ourselves: the manifest against the pinned digest and the registry's
+//! claim, the config and the layer against their descriptors.
+//!
+//! The requests are ours, not a registry client library's, because two things must hold for
+//! every byte and every header a hostile registry (named by any pod or argument) can make us
+//! handle:
+//!
+//! - **Every body is read as a stream against a cap** (manifests [`MAX_MANIFEST`], configs
+//!   [`MAX_CONFIG`], the layer its descriptor's size, tokens [`MAX_TOKEN`], error bodies
+//!   [`MAX_ERROR_BODY`]); a declared `Content-Length` over the cap is refused before reading,
+//!   and a manifest, config or token must arrive within the request timeout.
+//! - **Credentials go only where they were configured** ([`crate::auth`]): Basic credentials
+//!   to the registry host they are for, and to a token realm only on that same host over
+//!   HTTPS (or over the registry's own plain-HTTP origin, for loopback and listed insecure
+//!   registries). A realm elsewhere gets that host's own configured credentials, if any;
+//!   otherwise, when the registry has credentials, the pull fails rather than leak them or
+//!   silently go anonymous. Redirects drop `Authorization` when they leave the origin
+//!   (reqwest) and may not downgrade HTTPS to HTTP.
 
+use crate::auth::{Credentials, Secret, host_key};
 use crate::{
     Artifact, Descriptor, Error, FetchOptions, INDEX_TYPES, MANIFEST_TYPES, MAX_CONFIG,
     MAX_MANIFEST, Source, err, is_index, json, parse_manifest, pick_from_index, sha256,
     verify_blob,
 };
-use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::manifest::OciDescriptor;
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use base64::Engine;
+use reqwest::Url;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
 
-/// Whether a registry host is on this machine (Docker speaks plain HTTP to those).
+/// Token responses larger than this are refused: a registry token is a JWT of a few KiB.
+pub const MAX_TOKEN: u64 = 256 << 10;
+/// Of an error response, at most this much is read (it only goes into a message).
+pub const MAX_ERROR_BODY: u64 = 4 << 10;
+/// Redirects followed per request: blob stores redirect once, to a CDN.
+const MAX_REDIRECTS: usize = 5;
+/// The layer (up to 256 MiB) may take this many request timeouts in all; manifests, configs
+/// and tokens must arrive within one.
+const LAYER_TIMEOUTS: u32 = 10;
+/// Signed analyses stored beside an artifact are read up to this size.
+const MAX_ATTESTATION: u64 = MAX_CONFIG * 16;
+
+/// Whether a registry (`host`, `host:port`, `[v6]:port`) is on this machine, so spoken to over
+/// plain HTTP as Docker does: `localhost`, or a host that parses as an IP address and is a
+/// loopback one. A name that merely starts with `127.` (`127.attacker.example`) is not.
 pub fn is_loopback(registry: &str) -> bool {
-    let host = registry
-        .strip_prefix('[')
-        .and_then(|r| r.split_once(']').map(|(h, _)| h))
-        .unwrap_or_else(|| registry.rsplit_once(':').map_or(registry, |(h, _)| h));
-    host == "localhost" || host == "::1" || host.starts_with("127.")
-}
-
-/// A client for `registry`, speaking HTTP to loopback and listed insecure registries.
-pub fn client(registry: &str, opts: &FetchOptions) -> Client {
-    let mut insecure = opts.insecure.clone();
-    if is_loopback(registry) {
-        insecure.push(registry.to_string());
+    let port_ok = |p: &str| p.is_empty() || (p.len() <= 5 && p.parse::<u16>().is_ok());
+    let (host, port) = if let Some(rest) = registry.strip_prefix('[') {
+        let Some((h, after)) = rest.split_once(']') else {
+            return false;
+        };
+        match after.strip_prefix(':') {
+            Some(p) if !p.is_empty() => (h, p),
+            Some(_) => return false,
+            None if after.is_empty() => (h, ""),
+            None => return false,
+        }
+    } else if registry.matches(':').count() > 1 {
+        // A bare IPv6 address (no port can be written without brackets).
+        (registry, "")
+    } else {
+        match registry.split_once(':') {
+            Some((_, "")) => return false,
+            Some((h, p)) => (h, p),
+            None => (registry, ""),
+        }
+    };
+    if !port_ok(port) {
+        return false;
     }
-    Client::new(ClientConfig {
-        protocol: ClientProtocol::HttpsExcept(insecure),
-        read_timeout: Some(opts.timeout),
-        connect_timeout: Some(opts.timeout),
-        ..ClientConfig::default()
-    })
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// The crypto provider rustls uses (ring); installed once per process before any TLS use.
@@ -41,124 +82,228 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn auth(opts: &FetchOptions) -> RegistryAuth {
-    match &opts.basic_auth {
-        Some((u, p)) => RegistryAuth::Basic(u.clone(), p.clone()),
-        None => RegistryAuth::Anonymous,
+/// Whether `registry` is spoken to over plain HTTP: loopback, or listed as insecure.
+fn plain_http(registry: &str, insecure: &[String]) -> bool {
+    is_loopback(registry) || insecure.iter().any(|i| i.eq_ignore_ascii_case(registry))
+}
+
+/// `host[:port]` of a URL, the way references and auth files write it.
+fn authority(u: &Url) -> String {
+    let host = u.host_str().unwrap_or("");
+    match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
     }
 }
 
-fn reference(
+/// Whether two URLs are the same origin: scheme, host and port.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The credentials a token `realm` may receive when `registry` (reached at `base`) sends us
+/// there: `Ok(Some)` to send, `Ok(None)` to ask anonymously, `Err` when the registry has
+/// credentials that the realm may not have (sending them would leak them, asking anonymously
+/// would hide why the pull fails).
+///
+/// - the realm must be HTTPS, or plain HTTP on a loopback or listed insecure host;
+/// - on the registry's own host over HTTPS, or at the registry's own plain-HTTP origin, it
+///   gets the registry's credentials (Docker Hub's `auth.docker.io` counts as Docker Hub's);
+/// - on another host over HTTPS, it gets the credentials configured for that host, if any;
+/// - anywhere else, with credentials configured for the registry, the pull fails.
+pub fn realm_credentials<'c>(
     registry: &str,
-    repository: &str,
-    tag: &Option<String>,
-    digest: &Option<String>,
-) -> Result<Reference, Error> {
-    let text = format!(
-        "{registry}/{repository}{}{}",
-        tag.as_ref().map_or(String::new(), |t| format!(":{t}")),
-        digest.as_ref().map_or(String::new(), |d| format!("@{d}"))
-    );
-    text.parse::<Reference>()
-        .map_err(|e| err(format!("{text} is not a valid reference: {e}")))
-}
-
-async fn manifest(
-    c: &Client,
-    r: &Reference,
-    auth: &RegistryAuth,
-    pinned: Option<&str>,
-) -> Result<(Vec<u8>, String), Error> {
-    let accepted: Vec<&str> = MANIFEST_TYPES.iter().chain(INDEX_TYPES).copied().collect();
-    let (bytes, claimed) = c
-        .pull_manifest_raw(r, auth, &accepted)
-        .await
-        .map_err(|e| err(format!("cannot pull the manifest: {e}")))?;
-    if bytes.len() as u64 > MAX_MANIFEST {
-        return Err(err(format!(
-            "the manifest is {} bytes, more than {MAX_MANIFEST}",
-            bytes.len()
-        )));
+    base: &Url,
+    realm: &Url,
+    creds: &'c Credentials,
+    insecure: &[String],
+) -> Result<Option<&'c Secret>, Error> {
+    let realm_host = authority(realm);
+    match realm.scheme() {
+        "https" => {}
+        "http" if plain_http(&realm_host, insecure) => {}
+        "http" => {
+            return Err(err(format!(
+                "the registry {registry} sends us for a token to {realm}, over plain HTTP: \
+                 refusing (a token realm must be HTTPS)"
+            )));
+        }
+        s => {
+            return Err(err(format!(
+                "the registry {registry} names a token realm with scheme {s:?}: refusing"
+            )));
+        }
     }
-    let got = sha256(&bytes);
-    if let Some(p) = pinned
-        && p != got
+    let own = creds.for_host(registry);
+    let same_host = realm.host_str().map(str::to_ascii_lowercase)
+        == base.host_str().map(str::to_ascii_lowercase)
+        && realm.port_or_known_default() == base.port_or_known_default();
+    let docker_hub = host_key(registry) == "docker.io"
+        && realm.scheme() == "https"
+        && realm.host_str() == Some("auth.docker.io")
+        && realm.port_or_known_default() == Some(443);
+    if (same_host && (realm.scheme() == "https" || same_origin(realm, base))) || docker_hub {
+        return Ok(own);
+    }
+    if realm.scheme() == "https"
+        && let Some(theirs) = creds.for_host(&realm_host)
     {
+        return Ok(Some(theirs));
+    }
+    if own.is_some() {
         return Err(err(format!(
-            "the registry sent a manifest hashing to {got}, not the requested {p}: refusing it"
+            "the registry {registry} sends us for a token to {realm}, which is {}: the \
+             credentials configured for {registry} are only ever sent to {registry}, so \
+             refusing to pull (to trust that token service, configure credentials for {realm_host} \
+             as well; see docs/oci.md#credentials)",
+            if same_host {
+                "not HTTPS".to_string()
+            } else {
+                format!("another host ({realm_host})")
+            }
         )));
     }
-    if !claimed.is_empty() && claimed != got {
-        return Err(err(format!(
-            "the registry claims manifest digest {claimed} but the bytes hash to {got}: refusing it"
-        )));
-    }
-    Ok((bytes.to_vec(), got))
+    Ok(None)
 }
 
-async fn blob(
-    c: &Client,
-    r: &Reference,
-    d: &Descriptor,
+/// One `WWW-Authenticate` challenge: the scheme (lower case) and its parameters.
+fn parse_challenge(v: &str) -> Option<(String, BTreeMap<String, String>)> {
+    let v = v.trim();
+    let (scheme, mut rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+    let mut params = BTreeMap::new();
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        if rest.is_empty() {
+            break;
+        }
+        let (key, after) = rest.split_once('=')?;
+        let after = after.trim_start();
+        let (value, next) = if let Some(q) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = q.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            (value, &q[end?..])
+        } else {
+            let (v, n) = after.split_once(',').unwrap_or((after, ""));
+            (v.trim().to_string(), n)
+        };
+        params.insert(key.trim().to_ascii_lowercase(), value);
+        rest = next;
+    }
+    Some((scheme.to_ascii_lowercase(), params))
+}
+
+/// An error's message with its causes (reqwest puts the useful part in the sources).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Read a body as a stream, refusing a declared or actual length over `max` (`limit` says
+/// what `max` is, for the message).
+async fn read_capped(
+    mut res: reqwest::Response,
     max: u64,
     what: &str,
+    limit: &str,
 ) -> Result<Vec<u8>, Error> {
-    if d.size > max {
+    if let Some(n) = res.content_length()
+        && n > max
+    {
         return Err(err(format!(
-            "the {what} {} is {} bytes, more than the {max}-byte cap",
-            d.digest, d.size
+            "the registry declares a {n}-byte {what}, over {limit}: refusing it before reading"
         )));
     }
-    let desc = OciDescriptor {
-        media_type: d.media_type.clone(),
-        digest: d.digest.clone(),
-        size: d.size as i64,
-        ..OciDescriptor::default()
-    };
-    let mut s = c
-        .pull_blob_stream(r, &desc)
+    // The declared length is only a hint: preallocate little, grow as bytes arrive.
+    let mut out =
+        Vec::with_capacity(res.content_length().unwrap_or(0).min(max).min(1 << 20) as usize);
+    while let Some(chunk) = res
+        .chunk()
         .await
-        .map_err(|e| err(format!("cannot pull the {what} {}: {e}", d.digest)))?;
-    if s.content_length.is_some_and(|n| n > max) {
-        return Err(err(format!("the {what} is larger than the {max}-byte cap")));
-    }
-    let mut out = Vec::with_capacity(d.size.min(max) as usize);
-    while let Some(chunk) = s.stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            // oci-client checks the digest as the stream ends; say it the way we do.
-            if e.to_string().to_ascii_lowercase().contains("digest") {
-                err(format!(
-                    "the {what} blob does not match its digest {} ({e}): tampered, refusing it",
-                    d.digest
-                ))
-            } else {
-                err(format!("reading the {what}: {e}"))
-            }
-        })?;
-        if (out.len() + chunk.len()) as u64 > max.min(d.size.saturating_add(1)) {
+        .map_err(|e| err(format!("reading the {what}: {}", chain(&e))))?
+    {
+        if (out.len() + chunk.len()) as u64 > max {
             return Err(err(format!(
-                "the {what} {} is longer than its descriptor's {} bytes: refusing it",
-                d.digest, d.size
+                "the registry sent a {what} longer than {limit}: refusing it"
             )));
         }
         out.extend_from_slice(&chunk);
     }
-    verify_blob(&out, d, what)?;
     Ok(out)
 }
 
-/// A registry source opened for requests: its parts, a client and the credentials.
+/// The start of an error body, for a message: bounded, one line, printable.
+async fn error_text(mut res: reqwest::Response) -> String {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = res.chunk().await {
+        out.extend_from_slice(&chunk);
+        if out.len() as u64 >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    out.truncate(MAX_ERROR_BODY as usize);
+    let text: String = String::from_utf8_lossy(&out)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    text.trim().to_string()
+}
+
+/// What a GET found.
+enum Got {
+    Body {
+        bytes: Vec<u8>,
+        /// `Docker-Content-Digest`, when the registry sent one.
+        claimed: Option<String>,
+    },
+    NotFound(String),
+}
+
+/// A registry source opened for requests: the HTTP client, where the registry is, the
+/// credentials, and the authorization earned from its challenge.
 struct Remote<'a> {
     registry: &'a str,
     repository: &'a str,
     digest: &'a Option<String>,
-    client: Client,
-    auth: RegistryAuth,
-    reference: Reference,
+    tag: &'a Option<String>,
+    opts: &'a FetchOptions,
+    creds: &'a Credentials,
+    http: reqwest::Client,
+    base: Url,
+    /// Sent to the registry's origin only (reqwest drops it on a redirect elsewhere).
+    authorization: Option<HeaderValue>,
+}
+
+fn basic(s: &Secret) -> Result<HeaderValue, Error> {
+    let b64 =
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.username, s.password));
+    let mut v = HeaderValue::from_str(&format!("Basic {b64}"))
+        .map_err(|_| err("the configured credentials do not fit in a header"))?;
+    v.set_sensitive(true);
+    Ok(v)
 }
 
 impl<'a> Remote<'a> {
-    fn open(source: &'a Source, opts: &FetchOptions) -> Result<Remote<'a>, Error> {
+    fn open(source: &'a Source, opts: &'a FetchOptions) -> Result<Remote<'a>, Error> {
         let Source::Registry {
             registry,
             repository,
@@ -168,44 +313,336 @@ impl<'a> Remote<'a> {
         else {
             return Err(err("not a registry source"));
         };
+        let creds = opts
+            .credentials
+            .as_ref()
+            .map_err(|e| err(format!("registry credentials: {e}")))?;
         install_crypto_provider();
+        let scheme = if plain_http(registry, &opts.insecure) {
+            "http"
+        } else {
+            "https"
+        };
+        // Docker Hub's API lives on registry-1.docker.io.
+        let host = if host_key(registry) == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            registry.as_str()
+        };
+        let base = Url::parse(&format!("{scheme}://{host}/"))
+            .map_err(|e| err(format!("{registry} is not a registry host: {e}")))?;
+        let redirects = reqwest::redirect::Policy::custom(|a| {
+            if a.previous().len() > MAX_REDIRECTS {
+                a.error("too many redirects")
+            } else if a.previous().last().is_some_and(|p| p.scheme() == "https")
+                && a.url().scheme() != "https"
+            {
+                a.error("a redirect from HTTPS to plain HTTP")
+            } else {
+                a.follow()
+            }
+        });
+        let http = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .connect_timeout(opts.timeout)
+            .read_timeout(opts.timeout)
+            .redirect(redirects)
+            .user_agent(concat!("wasmcert/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| err(format!("cannot set up HTTPS: {}", chain(&e))))?;
         Ok(Remote {
             registry,
             repository,
             digest,
-            client: client(registry, opts),
-            auth: auth(opts),
-            reference: reference(registry, repository, tag, digest)?,
+            tag,
+            opts,
+            creds,
+            http,
+            base,
+            authorization: None,
         })
+    }
+
+    /// GET `path` (under the registry's `/v2/<repository>/`), answering one auth challenge,
+    /// the body capped at `max` and the whole exchange at `deadline`.
+    async fn get(
+        &mut self,
+        path: &str,
+        accept: &[&str],
+        max: u64,
+        limit: &str,
+        deadline: Duration,
+        what: &str,
+    ) -> Result<Got, Error> {
+        let url = self
+            .base
+            .join(&format!("v2/{}/{path}", self.repository))
+            .map_err(|e| err(format!("cannot make a URL for {path}: {e}")))?;
+        let registry = self.registry;
+        let work = async {
+            let mut challenged = false;
+            loop {
+                let mut req = self.http.get(url.clone());
+                if !accept.is_empty() {
+                    req = req.header(ACCEPT, accept.join(", "));
+                }
+                if let Some(a) = &self.authorization {
+                    req = req.header(AUTHORIZATION, a.clone());
+                }
+                let res = req
+                    .send()
+                    .await
+                    .map_err(|e| err(format!("cannot reach {registry}: {}", chain(&e))))?;
+                let status = res.status();
+                if status == reqwest::StatusCode::UNAUTHORIZED && !challenged {
+                    challenged = true;
+                    let headers = res.headers().clone();
+                    drop(res);
+                    self.authenticate(&headers).await?;
+                    continue;
+                }
+                if status == reqwest::StatusCode::UNAUTHORIZED {
+                    return Err(err(format!(
+                        "the registry {registry} refused access (401){}",
+                        if self.creds.for_host(registry).is_some() {
+                            format!(" with the credentials configured for {registry}")
+                        } else {
+                            String::new()
+                        }
+                    )));
+                }
+                if status == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(Got::NotFound(error_text(res).await));
+                }
+                if !status.is_success() {
+                    let text = error_text(res).await;
+                    return Err(err(format!("the registry answered {status}: {text}")));
+                }
+                let claimed = res
+                    .headers()
+                    .get("docker-content-digest")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let bytes = read_capped(res, max, what, limit).await?;
+                return Ok(Got::Body { bytes, claimed });
+            }
+        };
+        tokio::time::timeout(deadline, work).await.map_err(|_| {
+            err(format!(
+                "the registry did not send the {what} within {} s: giving up",
+                deadline.as_secs()
+            ))
+        })?
+    }
+
+    /// Answer a 401: Basic credentials for this registry, or a token from its realm (under
+    /// the rules of [`realm_credentials`]).
+    async fn authenticate(&mut self, headers: &HeaderMap) -> Result<(), Error> {
+        let challenges: Vec<(String, BTreeMap<String, String>)> = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(parse_challenge)
+            .collect();
+        let registry = self.registry;
+        if let Some((_, params)) = challenges.iter().find(|(s, _)| s == "bearer") {
+            let realm_text = params.get("realm").ok_or_else(|| {
+                err(format!(
+                    "the registry {registry} asks for a token without naming a realm"
+                ))
+            })?;
+            let mut realm = Url::parse(realm_text).map_err(|e| {
+                err(format!(
+                    "the registry {registry} names a token realm {realm_text:?} that is not a URL: {e}"
+                ))
+            })?;
+            let secret = realm_credentials(
+                registry,
+                &self.base,
+                &realm,
+                self.creds,
+                &self.opts.insecure,
+            )?;
+            {
+                let mut q = realm.query_pairs_mut();
+                q.append_pair("scope", &format!("repository:{}:pull", self.repository));
+                if let Some(s) = params.get("service") {
+                    q.append_pair("service", s);
+                }
+            }
+            let mut req = self.http.get(realm.clone());
+            if let Some(s) = secret {
+                req = req.header(AUTHORIZATION, basic(s)?);
+            }
+            let res = req.send().await.map_err(|e| {
+                err(format!(
+                    "cannot reach the token service {}: {}",
+                    authority(&realm),
+                    chain(&e)
+                ))
+            })?;
+            let status = res.status();
+            if !status.is_success() {
+                let text = error_text(res).await;
+                return Err(err(format!(
+                    "the token service {} answered {status}: {text}",
+                    authority(&realm)
+                )));
+            }
+            let body = read_capped(
+                res,
+                MAX_TOKEN,
+                "token response",
+                &format!("the {MAX_TOKEN}-byte cap"),
+            )
+            .await?;
+            let v = json(&body, "token response")?;
+            let token = v["token"]
+                .as_str()
+                .or(v["access_token"].as_str())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| err("the token response has no token"))?;
+            let mut h = HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| err("the token service sent a token that is not a header value"))?;
+            h.set_sensitive(true);
+            self.authorization = Some(h);
+            return Ok(());
+        }
+        if challenges.iter().any(|(s, _)| s == "basic") {
+            let s = self.creds.for_host(registry).ok_or_else(|| {
+                err(format!(
+                    "the registry {registry} requires credentials and none are configured for \
+                     it (docs/oci.md#credentials)"
+                ))
+            })?;
+            self.authorization = Some(basic(s)?);
+            return Ok(());
+        }
+        Err(err(format!(
+            "the registry {registry} answered 401 without a Bearer or Basic challenge"
+        )))
+    }
+
+    /// The manifest `reference` (tag or digest) names, checked against `pinned` and the
+    /// registry's claim. `Ok(None)` when the registry does not have it.
+    async fn try_manifest(
+        &mut self,
+        reference: &str,
+        accepted: &[&str],
+        pinned: Option<&str>,
+    ) -> Result<Option<(Vec<u8>, String)>, Error> {
+        let got = self
+            .get(
+                &format!("manifests/{reference}"),
+                accepted,
+                MAX_MANIFEST,
+                &format!("the {MAX_MANIFEST}-byte manifest cap"),
+                self.opts.timeout,
+                "manifest",
+            )
+            .await?;
+        let (bytes, claimed) = match got {
+            Got::Body { bytes, claimed } => (bytes, claimed),
+            Got::NotFound(_) => return Ok(None),
+        };
+        let got = sha256(&bytes);
+        if let Some(p) = pinned
+            && p != got
+        {
+            return Err(err(format!(
+                "the registry sent a manifest hashing to {got}, not the requested {p}: refusing it"
+            )));
+        }
+        if let Some(c) = claimed
+            && c.starts_with("sha256:")
+            && c != got
+        {
+            return Err(err(format!(
+                "the registry claims manifest digest {c} but the bytes hash to {got}: refusing it"
+            )));
+        }
+        Ok(Some((bytes, got)))
+    }
+
+    async fn manifest(
+        &mut self,
+        reference: &str,
+        pinned: Option<&str>,
+    ) -> Result<(Vec<u8>, String), Error> {
+        let accepted: Vec<&str> = MANIFEST_TYPES.iter().chain(INDEX_TYPES).copied().collect();
+        self.try_manifest(reference, &accepted, pinned)
+            .await
+            .map_err(|e| err(format!("cannot pull the manifest: {e}")))?
+            .ok_or_else(|| {
+                err(format!(
+                    "cannot pull the manifest: {reference} is not in {}/{} (404)",
+                    self.registry, self.repository
+                ))
+            })
+    }
+
+    /// The reference the source names: its digest, else its tag.
+    fn reference(&self) -> Result<&'a str, Error> {
+        self.digest
+            .as_deref()
+            .or(self.tag.as_deref())
+            .ok_or_else(|| err("give a tag or a digest"))
+    }
+
+    async fn blob(&mut self, d: &Descriptor, max: u64, what: &str) -> Result<Vec<u8>, Error> {
+        if d.size > max {
+            return Err(err(format!(
+                "the {what} {} is {} bytes, more than the {max}-byte cap",
+                d.digest, d.size
+            )));
+        }
+        let deadline = if what == "layer" {
+            self.opts.timeout * LAYER_TIMEOUTS
+        } else {
+            self.opts.timeout
+        };
+        let got = self
+            .get(
+                &format!("blobs/{}", d.digest),
+                &[],
+                d.size,
+                &format!("its descriptor's {} bytes", d.size),
+                deadline,
+                what,
+            )
+            .await
+            .map_err(|e| err(format!("cannot pull the {what} {}: {e}", d.digest)))?;
+        let bytes = match got {
+            Got::Body { bytes, .. } => bytes,
+            Got::NotFound(text) => {
+                return Err(err(format!(
+                    "cannot pull the {what} {}: not found (404) {text}",
+                    d.digest
+                )));
+            }
+        };
+        verify_blob(&bytes, d, what)?;
+        Ok(bytes)
     }
 }
 
 /// Fetch and verify the artifact a registry source names.
 pub async fn fetch(source: &Source, opts: &FetchOptions) -> Result<Artifact, Error> {
-    let Remote {
-        registry,
-        repository,
-        digest,
-        client: c,
-        auth,
-        reference: r,
-    } = Remote::open(source, opts)?;
-    let (mut bytes, mut mdigest) = manifest(&c, &r, &auth, digest.as_deref()).await?;
+    let mut remote = Remote::open(source, opts)?;
+    let reference = remote.reference()?;
+    let (mut bytes, mut mdigest) = remote.manifest(reference, remote.digest.as_deref()).await?;
     let mut m = json(&bytes, "manifest")?;
     let mut mtype = String::new();
     if is_index(&m, "") {
         let d = pick_from_index(&m)?;
-        let pinned = reference(registry, repository, &None, &Some(d.digest.clone()))?;
-        (bytes, mdigest) = manifest(&c, &pinned, &auth, Some(&d.digest)).await?;
+        (bytes, mdigest) = remote.manifest(&d.digest, Some(&d.digest)).await?;
         m = json(&bytes, "manifest")?;
         mtype = d.media_type;
     }
     let parsed = parse_manifest(&m, &mtype)?;
-    // Blobs are fetched by digest from the same repository.
-    let by_digest = reference(registry, repository, &None, &Some(mdigest.clone()))?;
-    let config_bytes = blob(&c, &by_digest, &parsed.config, MAX_CONFIG, "config").await?;
+    let config_bytes = remote.blob(&parsed.config, MAX_CONFIG, "config").await?;
     let config = json(&config_bytes, "config")?;
-    let wasm = blob(&c, &by_digest, &parsed.layer, opts.max_layer, "layer").await?;
+    let wasm = remote.blob(&parsed.layer, opts.max_layer, "layer").await?;
     Ok(Artifact::new(
         source.display(),
         mdigest,
@@ -222,38 +659,15 @@ pub async fn fetch_single_layer(
     opts: &FetchOptions,
     media_type: &str,
 ) -> Result<Option<Vec<u8>>, Error> {
-    let Remote {
-        registry,
-        repository,
-        client: c,
-        auth,
-        reference: r,
-        ..
-    } = Remote::open(source, opts)?;
-    let accepted: Vec<&str> = MANIFEST_TYPES.to_vec();
-    let (bytes, claimed) = match c.pull_manifest_raw(&r, &auth, &accepted).await {
-        Ok(x) => x,
-        Err(oci_client::errors::OciDistributionError::ImageManifestNotFoundError(_)) => {
-            return Ok(None);
-        }
-        Err(e) => {
-            // A registry says "no such tag" as MANIFEST_UNKNOWN (OCI distribution spec).
-            let text = e.to_string();
-            let lower = text.to_ascii_lowercase();
-            if ["manifest unknown", "manifest_unknown", "not found"]
-                .iter()
-                .any(|m| lower.contains(m))
-            {
-                return Ok(None);
-            }
-            return Err(err(format!("cannot pull the manifest: {text}")));
-        }
+    let mut remote = Remote::open(source, opts)?;
+    let reference = remote.reference()?;
+    let Some((bytes, _)) = remote
+        .try_manifest(reference, MANIFEST_TYPES, remote.digest.as_deref())
+        .await
+        .map_err(|e| err(format!("cannot pull the manifest: {e}")))?
+    else {
+        return Ok(None);
     };
-    if bytes.len() as u64 > MAX_MANIFEST || (!claimed.is_empty() && claimed != sha256(&bytes)) {
-        return Err(err(
-            "the registry sent a manifest that does not match its digest",
-        ));
-    }
     let m = json(&bytes, "manifest")?;
     let layers = m["layers"].as_array().cloned().unwrap_or_default();
     let found: Vec<&serde_json::Value> = layers
@@ -267,10 +681,7 @@ pub async fn fetch_single_layer(
         )));
     };
     let d = crate::descriptor(layer, "layer")?;
-    let by_digest = reference(registry, repository, &None, &Some(sha256(&bytes)))?;
-    Ok(Some(
-        blob(&c, &by_digest, &d, MAX_CONFIG * 16, "layer").await?,
-    ))
+    Ok(Some(remote.blob(&d, MAX_ATTESTATION, "attestation").await?))
 }
 
 /// The digest a registry reference resolves to now (the webhook resolves tags before caching).
@@ -281,26 +692,140 @@ pub async fn resolve(source: &Source, opts: &FetchOptions) -> Result<String, Err
     {
         return Ok(d.clone());
     }
-    let remote = Remote::open(source, opts)?;
-    let (_, d) = manifest(&remote.client, &remote.reference, &remote.auth, None).await?;
+    let mut remote = Remote::open(source, opts)?;
+    let reference = remote.reference()?;
+    let (_, d) = remote.manifest(reference, None).await?;
     Ok(d)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn loopback_registries() {
+    fn loopback_is_an_ip_address_or_localhost_not_a_prefix() {
         for r in [
             "127.0.0.1:5000",
+            "127.0.0.1",
+            "127.1.2.3",
+            "127.255.255.254:1",
             "localhost:5000",
             "localhost",
+            "LocalHost:5000",
             "[::1]:5000",
-            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "[::ffff:127.0.0.1]:5000",
         ] {
-            assert!(super::is_loopback(r), "{r}");
+            assert!(is_loopback(r), "{r} is loopback");
         }
-        for r in ["ghcr.io", "registry.example.com:5000", "10.0.0.1:5000"] {
-            assert!(!super::is_loopback(r), "{r}");
+        for r in [
+            "ghcr.io",
+            "registry.example.com:5000",
+            "10.0.0.1:5000",
+            "127.attacker.example",
+            "127.attacker.example:5000",
+            "127.0.0.1.nip.io:5000",
+            "localhost.attacker.example",
+            "localhost.:5000",
+            "127.1",
+            "0x7f.0.0.1",
+            "[::2]:5000",
+            "[::1]x",
+            "[::1]:",
+            "[::1",
+            "localhost:",
+            "localhost:http",
+            "localhost:99999",
+            "127.0.0.1:5000:1",
+            "",
+        ] {
+            assert!(!is_loopback(r), "{r} is not loopback");
         }
+    }
+
+    #[test]
+    fn challenges_parse() {
+        let (s, p) = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#,
+        )
+        .unwrap();
+        assert_eq!(s, "bearer");
+        assert_eq!(p["realm"], "https://auth.example/token");
+        assert_eq!(p["service"], "registry.example");
+        assert_eq!(p["scope"], "repository:a/b:pull");
+        let (s, p) = parse_challenge(r#"Basic realm="a \"quoted\", realm""#).unwrap();
+        assert_eq!(s, "basic");
+        assert_eq!(p["realm"], r#"a "quoted", realm"#);
+        let (_, p) = parse_challenge("Bearer realm=https://x/t, service=y").unwrap();
+        assert_eq!(
+            (p["realm"].as_str(), p["service"].as_str()),
+            ("https://x/t", "y")
+        );
+        assert!(parse_challenge(r#"Bearer realm="unterminated"#).is_none());
+    }
+
+    #[test]
+    fn credentials_reach_a_token_realm_only_on_the_registry_host() {
+        let mut c = Credentials::none();
+        c.insert("registry.example", "u", "p");
+        c.insert("127.0.0.1:5000", "local", "p");
+        c.insert("auth.other.example", "o", "p");
+        c.insert("docker.io", "hub", "p");
+        let url = |s: &str| Url::parse(s).unwrap();
+        let reg = url("https://registry.example/");
+        let who = |registry: &str, base: &Url, realm: &str| {
+            realm_credentials(registry, base, &url(realm), &c, &[])
+                .map(|s| s.map(|s| s.username.clone()))
+        };
+        // Same host over HTTPS: the registry's credentials.
+        assert_eq!(
+            who("registry.example", &reg, "https://registry.example/token").unwrap(),
+            Some("u".into())
+        );
+        assert_eq!(
+            who("registry.example", &reg, "https://REGISTRY.example:443/t").unwrap(),
+            Some("u".into())
+        );
+        // Another host, or another port, or plain HTTP: never the registry's credentials.
+        for realm in [
+            "https://auth.registry.example/token",
+            "https://registry.example:8443/token",
+            "https://registry.example.attacker.example/token",
+            "http://registry.example/token",
+            "http://127.0.0.2:5001/token",
+            "ftp://registry.example/token",
+        ] {
+            let e = who("registry.example", &reg, realm).unwrap_err();
+            assert!(e.0.contains("refusing"), "{realm}: {e}");
+        }
+        // Another host that has credentials of its own gets those, over HTTPS only.
+        assert_eq!(
+            who("registry.example", &reg, "https://auth.other.example/t").unwrap(),
+            Some("o".into())
+        );
+        // A registry without credentials asks any HTTPS realm anonymously.
+        let anon = url("https://anon.example/");
+        assert_eq!(
+            who("anon.example", &anon, "https://elsewhere.example/t").unwrap(),
+            None
+        );
+        assert!(who("anon.example", &anon, "http://elsewhere.example/t").is_err());
+        // A loopback registry's own plain-HTTP origin is where its credentials already go.
+        let local = url("http://127.0.0.1:5000/");
+        assert_eq!(
+            who("127.0.0.1:5000", &local, "http://127.0.0.1:5000/token").unwrap(),
+            Some("local".into())
+        );
+        assert!(who("127.0.0.1:5000", &local, "http://127.0.0.1:5001/token").is_err());
+        assert!(who("127.0.0.1:5000", &local, "http://127.0.0.2:5000/token").is_err());
+        assert!(who("127.0.0.1:5000", &local, "http://localhost:5000/token").is_err());
+        // Docker Hub's token service is Docker Hub's.
+        let hub = url("https://registry-1.docker.io/");
+        assert_eq!(
+            who("docker.io", &hub, "https://auth.docker.io/token").unwrap(),
+            Some("hub".into())
+        );
+        assert!(who("docker.io", &hub, "http://auth.docker.io/token").is_err());
     }
 }

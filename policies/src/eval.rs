@@ -209,7 +209,8 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
         }
         Check::MemoryLimit { max_bytes, at } => {
             for u in &a.units {
-                for m in &u.memories {
+                // Borrowed memories are judged once, on their definition.
+                for m in u.memories.iter().filter(|m| m.defined_in.is_none()) {
                     let msg = match m.maximum_bytes() {
                         Some(b) if b > *max_bytes => format!(
                             "memory {} can grow to {} ({} pages of {}), more than the {} cap",
@@ -249,7 +250,13 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
         }
         Check::MemoryMaximumRequired => {
             for u in &a.units {
-                for m in u.memories.iter().filter(|m| m.maximum_pages.is_none()) {
+                // A memory a module borrows from another module of the same component is
+                // reported once, on its definition.
+                for m in u
+                    .memories
+                    .iter()
+                    .filter(|m| m.maximum_pages.is_none() && m.defined_in.is_none())
+                {
                     out.push(
                         &rule.at,
                         Some(&u.path),
@@ -400,7 +407,7 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
         }
         Check::TableLimit { max_elements, at } => {
             for u in &a.units {
-                for t in &u.tables {
+                for t in u.tables.iter().filter(|t| t.defined_in.is_none()) {
                     let msg = match t.maximum {
                         Some(m) if m > *max_elements => format!(
                             "table {} can grow to {m} elements, more than the {max_elements} cap",

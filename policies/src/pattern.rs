@@ -205,6 +205,8 @@ mod tests {
             name: n.into(),
             kind: "func".into(),
             ty: String::new(),
+            resolution: None,
+            reached_by: Vec::new(),
         }
     }
 
@@ -214,6 +216,8 @@ mod tests {
             name: n.into(),
             kind: "instance".into(),
             ty: String::new(),
+            resolution: None,
+            reached_by: Vec::new(),
         }
     }
 

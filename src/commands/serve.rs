@@ -13,21 +13,26 @@ use wasmcert_webhook::{Admitter, Config, RegistryFetch, ServeOptions};
 ///
 /// Answers `admission.k8s.io/v1` AdmissionReviews of Pods, Deployments, StatefulSets,
 /// DaemonSets, ReplicaSets, Jobs and CronJobs on `POST /validate`. Pods on a Wasm runtime
-/// class (`--runtime-class`) have every image resolved to a digest, pulled and analysed (or
-/// vouched for by a signed analysis stored beside it, tag `sha256-<hex>.wasmcert`), and
-/// decided by the policies; the answer carries the uid, `allowed`, and a 403 status listing
-/// the rule ids. Decisions are cached by digest, policy hash and day. `GET /healthz` answers
-/// `ok`, `GET /stats` the counters. Manifests: docs/webhook.md.
+/// class (`--runtime-class`) must name every image by digest (`IMAGE@sha256:...`; a tag can
+/// move after admission, so tags are denied unless `--allow-tags`); each image is pulled and
+/// analysed (or vouched for by a signed analysis stored beside it, tag
+/// `sha256-<hex>.wasmcert`), and decided by the policies; the answer carries the uid,
+/// `allowed`, and a 403 status listing the rule ids. Decisions are cached by digest, policy
+/// hash and day. `GET /healthz` answers `ok`, `GET /stats` the counters. Registry credentials
+/// (`--registry-auth`, docs/oci.md#credentials) are sent only to the hosts they name.
+/// Manifests: docs/webhook.md.
 #[derive(Args)]
 #[command(after_help = "Examples:
   wasmcert serve --policy pack:baseline --listen 0.0.0.0:8443 \\
       --tls-cert /tls/tls.crt --tls-key /tls/tls.key
   wasmcert serve --policy prod.toml --runtime-class wasmtime-spin --analysis-key ci.pub \\
       --listen 127.0.0.1:8443 --tls-cert c.pem --tls-key k.pem --fail-open
+  wasmcert serve --policy pack:baseline --registry-auth /auth/.dockerconfigjson \\
+      --tls-cert c.pem --tls-key k.pem
 
 Exit status:
   0  stopped by SIGTERM or Ctrl-C
-  2  bad policy, unreadable certificate or key, address in use")]
+  2  bad policy, unreadable certificate or key or registry auth file, address in use")]
 pub struct Opts {
     /// Policy file or `pack:NAME`; repeat to apply several (every one must allow).
     #[arg(long = "policy", short = 'p', value_name = "FILE", required = true)]
@@ -54,9 +59,21 @@ pub struct Opts {
     /// Largest AdmissionReview accepted, bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 3 << 20)]
     pub max_request_bytes: usize,
-    /// Seconds a tag's resolution to a digest is reused.
+    /// Admit images named by tag only, resolving the tag for the decision. By default they are
+    /// denied (`image-digest-required`): the kubelet pulls the tag again later, so what runs
+    /// may not be what was checked. Prefer pinning tags to digests with a mutating webhook.
+    #[arg(long)]
+    pub allow_tags: bool,
+    /// Seconds a tag's resolution to a digest is reused (with `--allow-tags`).
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub tag_ttl: u64,
+    /// Registry credentials: a Docker `config.json` (or a Kubernetes `.dockerconfigjson`),
+    /// `{"auths": {"HOST[:PORT]": {"auth": "<base64 user:password>"}}}`. Each host's
+    /// credentials go to that host only. Default: `WASMCERT_REGISTRY_AUTH_FILE`, else
+    /// Docker's own file; plus `WASMCERT_REGISTRY_USERNAME`/`PASSWORD` for
+    /// `WASMCERT_REGISTRY_HOST`.
+    #[arg(long, value_name = "FILE")]
+    pub registry_auth: Option<PathBuf>,
     /// Public key (PEM) trusted to sign analyses stored beside artifacts; repeatable.
     #[arg(long, value_name = "PUB")]
     pub analysis_key: Vec<PathBuf>,
@@ -98,6 +115,7 @@ impl Opts {
         let mut config = Config {
             fail_open: self.fail_open,
             deadline: Duration::from_millis(self.deadline_ms),
+            allow_tags: self.allow_tags,
             tag_ttl: Duration::from_secs(self.tag_ttl),
             analysis_keys,
             validate: !self.no_validate,
@@ -109,8 +127,12 @@ impl Opts {
         if self.deadline_ms == 0 {
             bail!("--deadline-ms must be positive");
         }
+        // Unreadable credentials stop the server now, not at the first review.
+        let credentials = wasmcert_oci::Credentials::from_env(self.registry_auth.as_deref())
+            .context("reading the registry credentials")?;
         let fetch = wasmcert_oci::FetchOptions {
             max_layer: self.max_artifact_bytes,
+            credentials: Ok(credentials),
             ..wasmcert_oci::FetchOptions::default()
         };
         let admitter = Arc::new(Admitter::new(

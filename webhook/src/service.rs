@@ -16,6 +16,8 @@ use wasmcert_policy::{Bundle, Level, Policy};
 pub const MAX_IMAGES: usize = 64;
 /// Decisions kept; past this the cache is cleared (entries are cheap to recompute).
 pub const MAX_CACHE: usize = 100_000;
+/// The rule id of the denial of an image named by tag only (see [`Config::allow_tags`]).
+pub const DIGEST_REQUIRED: &str = "image-digest-required";
 /// The media type of a signed analysis stored beside an artifact.
 pub const ANALYSIS_LAYER_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
@@ -82,7 +84,10 @@ pub struct Config {
     pub fail_open: bool,
     /// The whole review must finish within this (below the API server's timeout).
     pub deadline: Duration,
-    /// How long a tag's resolution to a digest is reused.
+    /// Admit images named by tag only (resolved to a digest for the decision). Off by default:
+    /// the kubelet pulls the tag again later, so what runs may not be what was checked.
+    pub allow_tags: bool,
+    /// How long a tag's resolution to a digest is reused (with `allow_tags`).
     pub tag_ttl: Duration,
     /// Keys trusted to sign analyses stored beside artifacts (PEM).
     pub analysis_keys: Vec<Vec<u8>>,
@@ -109,6 +114,7 @@ impl Default for Config {
             .to_vec(),
             fail_open: false,
             deadline: Duration::from_secs(8),
+            allow_tags: false,
             tag_ttl: Duration::from_secs(60),
             analysis_keys: Vec::new(),
             validate: true,
@@ -313,6 +319,21 @@ impl Admitter {
             Some(Err(e)) => return Err(e),
             None => return Err(Error(format!("{image} is not an image reference"))),
         };
+        if !self.config.allow_tags && matches!(&source, Source::Registry { digest: None, .. }) {
+            // A policy decision, not a failure to check: denied even with `fail_open`.
+            return Ok(Verdict {
+                allowed: false,
+                denied_rules: vec![DIGEST_REQUIRED.into()],
+                reasons: vec![format!(
+                    "{DIGEST_REQUIRED}: the image is named by tag only; a tag can move after \
+                     admission and the kubelet pulls it again later, so name the image by digest \
+                     (IMAGE@sha256:...) or have a mutating webhook pin it (serve --allow-tags \
+                     admits tags)"
+                )],
+                warnings: Vec::new(),
+                from_attestation: false,
+            });
+        }
         let digest = self.digest_of(&source).await?;
         let key = format!("{digest}\0{}\0{}", self.policy_hash, today());
         if let Some(v) = self

@@ -116,8 +116,17 @@ fn review_doc(file: &str, app: &str, init: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// The configuration of the tests that name images by tag (and so test tag resolution):
+/// tags are denied by default, `allow_tags` (`serve --allow-tags`) admits them.
+fn tags_allowed() -> Config {
+    Config {
+        allow_tags: true,
+        ..Config::default()
+    }
+}
+
 fn admitter(pack: &str) -> Admitter {
-    Admitter::new(Config::default(), vec![policy(pack)], Box::new(fetcher()))
+    Admitter::new(tags_allowed(), vec![policy(pack)], Box::new(fetcher()))
 }
 
 /// The decision on `pod-wasm.json` with these images for its container and init container.
@@ -146,11 +155,7 @@ fn response(v: &Value) -> &Value {
 fn wasm_pods_are_judged_and_denials_name_the_rules() {
     let f = fetcher();
     let fetches = f.fetches.clone();
-    let a = Admitter::new(
-        Config::default(),
-        vec![policy("pack:baseline")],
-        Box::new(f),
-    );
+    let a = Admitter::new(tags_allowed(), vec![policy("pack:baseline")], Box::new(f));
     run(async {
         let good = format!("{REG}/wasm/good:1.0");
         let bad = format!("{REG}/wasm/listener:2.1");
@@ -185,7 +190,7 @@ fn wasm_pods_are_judged_and_denials_name_the_rules() {
 fn other_pods_and_operations_are_not_judged() {
     let f = fetcher();
     let fetches = f.fetches.clone();
-    let a = Admitter::new(Config::default(), vec![policy("pack:strict")], Box::new(f));
+    let a = Admitter::new(tags_allowed(), vec![policy("pack:strict")], Box::new(f));
     run(async {
         let v = a
             .review(&review_doc("pod-runc.json", "", ""))
@@ -243,7 +248,7 @@ fn failures_deny_by_default_and_allow_with_a_warning_when_fail_open() {
         let open = Admitter::new(
             Config {
                 fail_open: true,
-                ..Config::default()
+                ..tags_allowed()
             },
             vec![policy("pack:baseline")],
             Box::new(fetcher()),
@@ -277,7 +282,7 @@ fn the_deadline_bounds_a_review() {
     let a = Admitter::new(
         Config {
             deadline: Duration::from_millis(200),
-            ..Config::default()
+            ..tags_allowed()
         },
         vec![policy("pack:baseline")],
         Box::new(f),
@@ -384,7 +389,7 @@ fn a_signed_analysis_beside_the_artifact_stands_in_for_the_pull() {
     let a = Admitter::new(
         Config {
             analysis_keys: vec![public],
-            ..Config::default()
+            ..tags_allowed()
         },
         vec![p],
         Box::new(f),
@@ -407,5 +412,110 @@ fn a_signed_analysis_beside_the_artifact_stands_in_for_the_pull() {
             .unwrap()
             .to_string();
         assert!(msg.contains("signature-required"), "{msg}");
+    });
+}
+
+/// Item 6 of the security review: the kubelet pulls a tag again after admission, so a tag can
+/// be moved to another artifact between the decision and the pull. By default an image named
+/// by tag only is denied, without being resolved or pulled, even when failing open; a digest
+/// (with or without a tag) is judged; `allow_tags` restores tag resolution.
+#[test]
+fn a_tag_only_reference_is_denied_by_default() {
+    run(async {
+        for fail_open in [false, true] {
+            let f = fetcher();
+            let (fetches, resolves) = (f.fetches.clone(), f.resolves.clone());
+            let a = Admitter::new(
+                Config {
+                    fail_open,
+                    ..Config::default()
+                },
+                vec![policy("pack:baseline")],
+                Box::new(f),
+            );
+            let good = format!("{REG}/wasm/good:1.0");
+            let v = review_pod(&a, &good, &good).await;
+            let r = response(&v);
+            assert_eq!(r["allowed"], false, "{r}");
+            assert_eq!(r["status"]["code"], 403);
+            let msg = r["status"]["message"].as_str().unwrap();
+            assert!(
+                msg.contains(&format!("{good} denied by image-digest-required")),
+                "{msg}"
+            );
+            assert!(msg.contains("name the image by digest"), "{msg}");
+            // A short name is a tag (`latest`) too.
+            let v = review_pod(&a, "nginx", "nginx").await;
+            assert_eq!(response(&v)["allowed"], false);
+            assert_eq!(resolves.load(Ordering::SeqCst), 0, "no tag was resolved");
+            assert_eq!(fetches.load(Ordering::SeqCst), 0, "nothing was pulled");
+
+            // By digest, with or without a tag beside it: judged as usual.
+            let pinned = format!("{REG}/wasm/good@{}", digest_of("good"));
+            let both = format!("{REG}/wasm/good:1.0@{}", digest_of("good"));
+            let v = review_pod(&a, &pinned, &both).await;
+            assert_eq!(response(&v)["allowed"], true, "{v}");
+            let listener = format!("{REG}/wasm/listener@{}", digest_of("listener"));
+            let v = review_pod(&a, &listener, &pinned).await;
+            let msg = response(&v)["status"]["message"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(msg.contains("denied by capability-denied"), "{msg}");
+        }
+        // With allow_tags the tag is resolved and judged.
+        let a = admitter("pack:baseline");
+        let good = format!("{REG}/wasm/good:1.0");
+        let v = review_pod(&a, &good, &good).await;
+        assert_eq!(response(&v)["allowed"], true, "{v}");
+    });
+}
+
+/// Item 12 of the security review: `kubectl debug` adds an ephemeral container through the
+/// `pods/ephemeralcontainers` subresource; the API server sends an UPDATE whose object is the
+/// whole Pod (kind Pod, subResource `ephemeralcontainers`) with the new container in
+/// `spec.ephemeralContainers`. Its image is judged like any other.
+#[test]
+fn an_ephemeral_container_added_by_kubectl_debug_is_judged() {
+    let f = fetcher();
+    let fetches = f.fetches.clone();
+    let a = Admitter::new(
+        Config::default(),
+        vec![policy("pack:baseline")],
+        Box::new(f),
+    );
+    let good = format!("{REG}/wasm/good@{}", digest_of("good"));
+    let listener = format!("{REG}/wasm/listener@{}", digest_of("listener"));
+    let doc = |debug: &str| {
+        let text = String::from_utf8(review_doc("pod-ephemeral.json", &good, "")).unwrap();
+        text.replace("IMAGE_DEBUG", debug).into_bytes()
+    };
+    let raw: Value = serde_json::from_slice(&doc("x")).unwrap();
+    assert_eq!(raw["request"]["subResource"], "ephemeralcontainers");
+    assert_eq!(raw["request"]["kind"]["kind"], "Pod");
+    assert_eq!(raw["request"]["operation"], "UPDATE");
+    run(async {
+        let v = a.review(&doc(&listener)).await.unwrap();
+        let r = response(&v);
+        assert_eq!(r["uid"], "3c2a0e7d-6a44-4f0b-9a53-0b5e3c8d1f20");
+        assert_eq!(r["allowed"], false, "{r}");
+        let msg = r["status"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("{listener} denied by capability-denied")),
+            "{msg}"
+        );
+        let v = a.review(&doc(&good)).await.unwrap();
+        assert_eq!(response(&v)["allowed"], true, "{v}");
+        // The usual debugging image, by tag, is denied like any tag.
+        let v = a.review(&doc("busybox:1.36")).await.unwrap();
+        let msg = response(&v)["status"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains("busybox:1.36 denied by image-digest-required"),
+            "{msg}"
+        );
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
     });
 }
