@@ -53,7 +53,9 @@ def main(argv):
     pages = sorted(root.rglob("*.html"))
     for page in pages:
         rel = page.relative_to(root)
-        if rel.parts[0] in ("FontAwesome", "fonts", "css"):
+        # mdBook's theme assets, and its 404 page (whose links are relative to the site root
+        # it is served from, not to the file).
+        if rel.parts[0] in ("FontAwesome", "fonts", "css") or rel.name == "404.html":
             continue
         for link in parse(page, cache).links:
             u = urlsplit(link)
