@@ -275,7 +275,7 @@ fn closed_stdout_is_not_a_crash() {
 
 #[test]
 fn every_finding_code_has_a_docs_page() {
-    for (code, _, _) in wasmcert_analyzer::findings::FINDINGS {
+    for code in wasmcert_analyzer::findings::FindingCode::ALL {
         let page = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("docs/findings/{code}.md"));
         assert!(page.is_file(), "missing {}", page.display());
     }

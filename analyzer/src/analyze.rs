@@ -6,6 +6,7 @@
 use crate::capabilities as caps;
 use crate::custom;
 use crate::features;
+use crate::findings::FindingCode;
 use crate::model::*;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -143,13 +144,10 @@ impl<'a> Frame<'a> {
         }
     }
 
-    fn finding(&mut self, code: &str, message: String, offset: Option<usize>) {
-        let severity = crate::findings::lookup(code)
-            .map(|(s, _)| s)
-            .unwrap_or(Severity::Warning);
+    fn finding(&mut self, code: FindingCode, message: String, offset: Option<usize>) {
         self.findings.push(Finding {
-            code: code.to_string(),
-            severity,
+            code,
+            severity: code.severity(),
             unit: self.unit.path.clone(),
             message,
             offset: offset.map(|o| o as u64),
@@ -733,7 +731,7 @@ fn section<'a>(
         Payload::StartSection { func, range } => {
             f.unit.start_function = Some(func);
             f.finding(
-                "start-function",
+                FindingCode::StartFunction,
                 format!("function {func} runs automatically when the module is instantiated"),
                 Some(range.start),
             );
@@ -875,7 +873,7 @@ fn section<'a>(
         }
         Payload::ComponentStartSection { range, .. } => {
             f.finding(
-                "start-function",
+                FindingCode::StartFunction,
                 "the component has a start function".into(),
                 Some(range.start),
             );
@@ -980,10 +978,12 @@ fn drop_findings_on_borrowed_memories(
         })
         .collect();
     findings.retain(|f| {
-        !(matches!(f.code.as_str(), "shared-memory" | "memory-initial-large")
-            && borrowed.iter().any(|(unit, index)| {
-                f.unit == *unit && f.message.starts_with(&format!("memory {index} "))
-            }))
+        !(matches!(
+            f.code,
+            FindingCode::SharedMemory | FindingCode::MemoryInitialLarge
+        ) && borrowed.iter().any(|(unit, index)| {
+            f.unit == *unit && f.message.starts_with(&format!("memory {index} "))
+        }))
     });
 }
 
@@ -1056,14 +1056,14 @@ fn custom_section<'a>(
     });
     if size > LARGE_CUSTOM_SECTION {
         f.finding(
-            "custom-section-large",
+            FindingCode::CustomSectionLarge,
             format!("custom section `{name}` is {size} bytes"),
             Some(section_start),
         );
     }
     let bad = |f: &mut Frame<'_>, why: String| {
         f.finding(
-            "invalid-custom-section",
+            FindingCode::InvalidCustomSection,
             format!("custom section `{name}` could not be decoded: {why}"),
             Some(c.data_offset()),
         );
@@ -1206,7 +1206,7 @@ fn custom_section<'a>(
         "signature" => {
             if f.sections_seen != 1 {
                 f.finding(
-                    "signature-not-first",
+                    FindingCode::SignatureNotFirst,
                     "the `signature` section is not the first section: it cannot cover what precedes it".into(),
                     Some(c.data_offset()),
                 );
@@ -1245,7 +1245,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
     for m in f.unit.memories.clone() {
         if m.maximum_pages.is_none() && !m.imported {
             f.finding(
-                "memory-unbounded",
+                FindingCode::MemoryUnbounded,
                 format!(
                     "memory {} has no maximum: it can grow until the runtime's limit",
                     m.index
@@ -1256,7 +1256,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         if m.shared {
             f.features.insert("threads");
             f.finding(
-                "shared-memory",
+                FindingCode::SharedMemory,
                 format!("memory {} is shared between threads", m.index),
                 None,
             );
@@ -1269,7 +1269,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         }
         if m.initial_bytes() >= LARGE_INITIAL_MEMORY {
             f.finding(
-                "memory-initial-large",
+                FindingCode::MemoryInitialLarge,
                 format!("memory {} starts at {} bytes", m.index, m.initial_bytes()),
                 None,
             );
@@ -1287,7 +1287,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         }
         if t.maximum.is_none() && !t.imported {
             f.finding(
-                "table-unbounded",
+                FindingCode::TableUnbounded,
                 format!("table {} has no maximum", t.index),
                 None,
             );
@@ -1296,7 +1296,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
     for e in f.unit.exports.clone() {
         if e.name == "wizer.initialize" || e.name == "wizer-initialize" {
             f.finding(
-                "wizer-initializer-exported",
+                FindingCode::WizerInitializerExported,
                 format!("export `{}` is Wizer's pre-initialisation hook; strip it after pre-initialising", e.name),
                 None,
             );
@@ -1316,7 +1316,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
             format!("DWARF debug sections ({})", names.join(", "))
         };
         f.finding(
-            "debug-info-present",
+            FindingCode::DebugInfoPresent,
             format!("the binary carries {what}"),
             None,
         );
@@ -1356,12 +1356,12 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
         };
         match coverage {
             "partial" => f.finding(
-                "signature-partial",
+                FindingCode::SignaturePartial,
                 "sections after the last signed delimiter are not covered by the signature".into(),
                 Some(sig_offset),
             ),
             "mismatch" => f.finding(
-                "signature-hash-mismatch",
+                FindingCode::SignatureHashMismatch,
                 "no signed hash matches the module content: it was modified after signing".into(),
                 Some(sig_offset),
             ),
@@ -1394,7 +1394,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
                 && !claimed.eq_ignore_ascii_case(&computed)
             {
                 f.finding(
-                    "claims-hash-mismatch",
+                    FindingCode::ClaimsHashMismatch,
                     format!("claims in `{}` were issued for module hash {claimed}, the module hashes to {computed}", c.section),
                     None,
                 );
@@ -1430,14 +1430,14 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
                     .collect();
                 for d in &declared_not_imported {
                     f.finding(
-                        "declared-capability-not-imported",
+                        FindingCode::DeclaredCapabilityNotImported,
                         format!("world in `{name}` declares `{d}` but the unit does not import it"),
                         Some(offset),
                     );
                 }
                 for i in &imported_not_declared {
                     f.finding(
-                        "undeclared-import",
+                        FindingCode::UndeclaredImport,
                         format!("`{i}` is imported but the world in `{name}` does not declare it"),
                         Some(offset),
                     );
@@ -1451,7 +1451,7 @@ fn finish_unit(f: &mut Frame<'_>, bytes: &[u8], end: usize) {
                 });
             }
             Err(e) => f.finding(
-                "invalid-custom-section",
+                FindingCode::InvalidCustomSection,
                 format!("custom section `{name}` could not be decoded: {e}"),
                 Some(offset),
             ),
@@ -1473,13 +1473,10 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
             export,
         });
     };
-    let mut finding = |code: &str, unit: &str, message: String| {
-        let severity = crate::findings::lookup(code)
-            .map(|(s, _)| s)
-            .unwrap_or(Severity::Warning);
+    let mut finding = |code: FindingCode, unit: &str, message: String| {
         findings.push(Finding {
-            code: code.into(),
-            severity,
+            code,
+            severity: code.severity(),
             unit: unit.into(),
             message,
             offset: None,
@@ -1526,7 +1523,7 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                         None => {
                             grant("unknown-host-import", &u.path, display.clone(), false);
                             finding(
-                                "unknown-wasi-function",
+                                FindingCode::UnknownWasiFunction,
                                 &u.path,
                                 format!("`{display}` is not a function of {m}"),
                             );
@@ -1577,7 +1574,7 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                             None => {
                                 grant("unknown-host-import", &u.path, display.clone(), false);
                                 finding(
-                                    "unknown-host-import",
+                                    FindingCode::UnknownHostImport,
                                     &u.path,
                                     format!(
                                         "`{display}` is not an interface wasmcert can classify"
@@ -1613,7 +1610,7 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
                     }
                     grant("unknown-host-import", &u.path, display.clone(), false);
                     finding(
-                        "unknown-host-import",
+                        FindingCode::UnknownHostImport,
                         &u.path,
                         format!("`{display}` is an opaque host import"),
                     );
@@ -1632,14 +1629,14 @@ fn classify(units: &[Unit]) -> (Vec<Capability>, Vec<String>, Vec<Finding>) {
     if generations.len() > 1 {
         let list: Vec<String> = generations.into_iter().collect();
         finding(
-            "multiple-wasi-versions",
+            FindingCode::MultipleWasiVersions,
             "/",
             format!("imports WASI interfaces from {}", list.join(" and ")),
         );
     }
     if abis.contains("wasi-unstable") {
         finding(
-            "wasi-unstable",
+            FindingCode::WasiUnstable,
             "/",
             "imports `wasi_unstable`, the pre-preview1 ABI with different struct layouts".into(),
         );

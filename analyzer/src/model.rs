@@ -441,7 +441,7 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable kebab-case code, documented in `docs/findings/<code>.md`.
-    pub code: String,
+    pub code: crate::findings::FindingCode,
     pub severity: Severity,
     /// The unit path (`/`, `/module[0]`, ...).
     pub unit: String,

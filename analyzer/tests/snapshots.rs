@@ -196,7 +196,7 @@ fn mixed_wasi_generations_are_reported() {
     assert!(
         a.findings
             .iter()
-            .any(|f| f.code == "multiple-wasi-versions")
+            .any(|f| f.code.code() == "multiple-wasi-versions")
     );
     let unknown = a
         .capabilities

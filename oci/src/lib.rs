@@ -9,7 +9,7 @@ pub use auth::Credentials;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use wasmcert_analyzer::{Analysis, Finding, OciInfo, Severity};
+use wasmcert_analyzer::{Analysis, Finding, OciInfo};
 
 /// Manifests (and indexes) larger than this are refused: real ones are a few hundred bytes.
 pub const MAX_MANIFEST: u64 = 4 << 20;
@@ -401,8 +401,8 @@ pub fn config_findings(a: &Artifact, analysis: &Analysis) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut finding = |message: String| {
         out.push(Finding {
-            code: "oci-config-mismatch".into(),
-            severity: Severity::Error,
+            code: wasmcert_analyzer::findings::FindingCode::OciConfigMismatch,
+            severity: wasmcert_analyzer::findings::FindingCode::OciConfigMismatch.severity(),
             unit: "/".into(),
             message,
             offset: None,

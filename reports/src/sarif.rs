@@ -2,7 +2,7 @@
 //! located in the binary with `startLine: 1` plus a byte offset, as GitHub code scanning accepts.
 
 use serde_json::{Value, json};
-use wasmcert_analyzer::{Analysis, Severity, findings::FINDINGS};
+use wasmcert_analyzer::{Analysis, Severity, findings::FindingCode};
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const HELP_BASE: &str = "https://github.com/wasmcert/wasmcert/blob/main/docs/findings/";
@@ -29,15 +29,15 @@ pub struct InputError<'a> {
 
 /// Render analyses (and the inputs that failed) as one SARIF log.
 pub fn render(analyses: &[Analysis], errors: &[InputError<'_>]) -> Value {
-    let rules: Vec<Value> = FINDINGS
+    let rules: Vec<Value> = FindingCode::ALL
         .iter()
-        .map(|(code, sev, title)| {
+        .map(|c| {
             json!({
-                "id": code,
-                "name": code,
-                "shortDescription": { "text": title },
-                "helpUri": format!("{HELP_BASE}{code}.md"),
-                "defaultConfiguration": { "level": level(*sev) },
+                "id": c.code(),
+                "name": c.code(),
+                "shortDescription": { "text": c.title() },
+                "helpUri": format!("{HELP_BASE}{}.md", c.code()),
+                "defaultConfiguration": { "level": level(c.severity()) },
             })
         })
         .collect();
@@ -50,7 +50,7 @@ pub fn render(analyses: &[Analysis], errors: &[InputError<'_>]) -> Value {
             "hashes": { "sha-256": a.subject.sha256 },
         }));
         for f in &a.findings {
-            let rule_index = FINDINGS.iter().position(|(c, _, _)| *c == f.code);
+            let rule_index = FindingCode::ALL.iter().position(|c| *c == f.code);
             let mut region = json!({ "startLine": 1 });
             if let Some(o) = f.offset {
                 region["byteOffset"] = json!(o);
@@ -69,7 +69,7 @@ pub fn render(analyses: &[Analysis], errors: &[InputError<'_>]) -> Value {
                 }],
                 "partialFingerprints": {
                     // Distinct per finding: two unbounded memories are two alerts.
-                    "wasmcert/v1": fingerprint(&a.subject.sha256, &f.code, &f.unit, &f.message, f.offset),
+                    "wasmcert/v1": fingerprint(&a.subject.sha256, f.code.code(), &f.unit, &f.message, f.offset),
                 },
             });
             if let Some(i) = rule_index {
