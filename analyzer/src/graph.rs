@@ -15,7 +15,9 @@
 //! traced (a module never instantiated, an argument missing) stay unresolved and are classified
 //! as before: unknown means host.
 
-use crate::model::{Resolution, Unit};
+use crate::analyze::slash;
+use crate::findings::FindingCode;
+use crate::model::{Finding, Resolution, Unit};
 use wasmparser::{
     CanonicalFunction, ComponentAlias, ComponentExternalKind, ComponentInstance,
     ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance,
@@ -558,4 +560,74 @@ fn builtin_name(c: &CanonicalFunction) -> &'static str {
         | C::WaitableJoin => "waitable",
         _ => "built-in",
     }
+}
+
+/// Record on each component-level import the core imports that reach it (`unit module#name`).
+pub(crate) fn link_host_imports(component: &mut Unit, units: &[Option<Unit>]) {
+    let prefix = slash(&component.path);
+    for u in units.iter().flatten() {
+        // Only this component's own modules (`<component>/module[N]`).
+        let Some(rest) = u.path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !rest.starts_with("module[") || rest.contains('/') {
+            continue;
+        }
+        for imp in &u.imports {
+            let Some(crate::model::Resolution::Host { from }) = &imp.resolution else {
+                continue;
+            };
+            let target = from.split('#').next().unwrap_or(from);
+            if let Some(ci) = component
+                .imports
+                .iter_mut()
+                .find(|ci| ci.module.is_none() && ci.name == target)
+            {
+                let via = format!("{} {}", u.path, imp.display_name());
+                if !ci.reached_by.contains(&via) && ci.reached_by.len() < MAX_REACHED_BY {
+                    ci.reached_by.push(via);
+                }
+            }
+        }
+    }
+    for ci in &mut component.imports {
+        ci.reached_by.sort();
+    }
+}
+
+/// Core imports listed per component import; more are not recorded (the count of a real
+/// component's lowerings of one interface is in the tens).
+const MAX_REACHED_BY: usize = 4096;
+
+/// Findings about an imported memory belong to its definition: drop those reported on the
+/// modules of `component` that borrow a memory another of its modules defines.
+pub(crate) fn drop_findings_on_borrowed_memories(
+    findings: &mut Vec<Finding>,
+    units: &[Option<Unit>],
+    component: &str,
+) {
+    let prefix = slash(component);
+    let borrowed: Vec<(String, u32)> = units
+        .iter()
+        .flatten()
+        .filter(|u| {
+            u.path
+                .strip_prefix(&prefix)
+                .is_some_and(|r| r.starts_with("module[") && !r.contains('/'))
+        })
+        .flat_map(|u| {
+            u.memories
+                .iter()
+                .filter(|m| m.imported && m.defined_in.is_some())
+                .map(|m| (u.path.clone(), m.index))
+        })
+        .collect();
+    findings.retain(|f| {
+        !(matches!(
+            f.code,
+            FindingCode::SharedMemory | FindingCode::MemoryInitialLarge
+        ) && borrowed.iter().any(|(unit, index)| {
+            f.unit == *unit && f.message.starts_with(&format!("memory {index} "))
+        }))
+    });
 }
