@@ -21,7 +21,7 @@ struct Out<'a> {
 impl Out<'_> {
     fn push(&mut self, at: &Location, unit: Option<&str>, message: String) {
         self.findings.push(Finding {
-            rule: self.rule.id.to_string(),
+            rule: self.rule.id.as_str().to_string(),
             level: self.rule.level,
             message,
             unit: unit.map(str::to_string),

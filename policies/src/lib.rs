@@ -10,7 +10,7 @@ pub mod rego;
 pub mod rules;
 
 pub use location::{Error, Location};
-pub use rules::{Level, RULES};
+pub use rules::{Level, RULES, RuleId};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -249,7 +249,7 @@ impl Policy {
         for (i, e) in n.exceptions.iter().enumerate() {
             let (rule, message) = if e.expires.as_ref().is_some_and(|d| *d < today) {
                 (
-                    "exception-expired",
+                    rules::RuleId::ExceptionExpired.as_str(),
                     format!(
                         "the exception ({}) expired on {}; it no longer applies",
                         e.reason,
@@ -258,7 +258,7 @@ impl Policy {
                 )
             } else if !used.contains(&i) {
                 (
-                    "exception-unused",
+                    rules::RuleId::ExceptionUnused.as_str(),
                     format!(
                         "the exception ({}) suppressed no finding (nothing matched, or an earlier exception covered it); remove it or fix its `digest`/`name`/`rules`",
                         e.reason
@@ -282,7 +282,7 @@ impl Policy {
     /// The rule ids this policy enforces (native: the rules not at `allow`).
     pub fn rule_ids(&self) -> Vec<String> {
         match &self.inner {
-            Inner::Native(n) => n.rules.iter().map(|r| r.id.to_string()).collect(),
+            Inner::Native(n) => n.rules.iter().map(|r| r.id.as_str().to_string()).collect(),
             Inner::Rego(_) => Vec::new(),
         }
     }

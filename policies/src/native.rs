@@ -8,6 +8,7 @@ use crate::keys::{self, PublicKey};
 use crate::location::{Error, LineIndex, Location};
 use crate::pattern::{Glob, ImportPattern, Range};
 use crate::rules::Level;
+use crate::rules::RuleId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -266,7 +267,7 @@ pub struct NativePolicy {
 
 #[derive(Debug)]
 pub(crate) struct Compiled {
-    pub id: &'static str,
+    pub id: RuleId,
     pub level: Level,
     /// Where the rule's table starts.
     pub at: Location,
@@ -468,7 +469,7 @@ pub fn compile(
     let r = &raw.rules;
     let mut rules = Vec::new();
     let mut policy_reports = Vec::new();
-    let mut push = |id: &'static str, level: Level, at: Location, check: Check| {
+    let mut push = |id: RuleId, level: Level, at: Location, check: Check| {
         if level != Level::Allow {
             rules.push(Compiled {
                 id,
@@ -483,7 +484,7 @@ pub fn compile(
         check_capability_globs(&ctx, &t.get_ref().capabilities)?;
         let globs = ctx.globs(&t.get_ref().capabilities)?;
         push(
-            "capability-denied",
+            RuleId::CapabilityDenied,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::CapabilityDenied(globs),
@@ -494,7 +495,7 @@ pub fn compile(
         let globs = ctx.globs(&t.get_ref().capabilities)?;
         let list_at = ctx.at(&t.get_ref().capabilities);
         push(
-            "capability-not-allowed",
+            RuleId::CapabilityNotAllowed,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::CapabilityNotAllowed(globs, list_at),
@@ -514,7 +515,7 @@ pub fn compile(
             });
         }
         push(
-            "dependency-banned",
+            RuleId::DependencyBanned,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::DependencyBanned(bans),
@@ -540,7 +541,7 @@ pub fn compile(
             });
         }
         push(
-            "feature-denied",
+            RuleId::FeatureDenied,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::FeatureDenied(list),
@@ -560,7 +561,7 @@ pub fn compile(
     if let Some(t) = &r.import_denied {
         let list = imports(&t.get_ref().imports)?;
         push(
-            "import-denied",
+            RuleId::ImportDenied,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::ImportDenied(list),
@@ -570,7 +571,7 @@ pub fn compile(
         let list = imports(&t.get_ref().imports)?;
         let list_at = ctx.at(&t.get_ref().imports);
         push(
-            "import-not-allowed",
+            RuleId::ImportNotAllowed,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::ImportNotAllowed(list, list_at),
@@ -599,7 +600,7 @@ pub fn compile(
         }
         let list_at = ctx.at(&t.get_ref().kinds);
         push(
-            "kind-not-allowed",
+            RuleId::KindNotAllowed,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::KindNotAllowed(kinds, list_at),
@@ -621,7 +622,7 @@ pub fn compile(
             }
         };
         push(
-            "memory-limit",
+            RuleId::MemoryLimit,
             ctx.level(&m.level),
             ctx.at(t),
             Check::MemoryLimit { max_bytes, at },
@@ -629,7 +630,7 @@ pub fn compile(
     }
     if let Some(t) = &r.memory_maximum_required {
         push(
-            "memory-maximum-required",
+            RuleId::MemoryMaximumRequired,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::MemoryMaximumRequired,
@@ -637,7 +638,7 @@ pub fn compile(
     }
     if let Some(t) = &r.module_size {
         push(
-            "module-size",
+            RuleId::ModuleSize,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::ModuleSize {
@@ -672,7 +673,7 @@ pub fn compile(
             });
         }
         push(
-            "producer-banned",
+            RuleId::ProducerBanned,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::ProducerBanned(list),
@@ -680,7 +681,7 @@ pub fn compile(
     }
     if let Some(t) = &r.producers_required {
         push(
-            "producers-required",
+            RuleId::ProducersRequired,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::ProducersRequired,
@@ -747,7 +748,7 @@ pub fn compile(
             });
         }
         push(
-            "runtime-certification-required",
+            RuleId::RuntimeCertificationRequired,
             level,
             ctx.at(t),
             Check::RuntimeCertification(Box::new(CertificationCheck {
@@ -767,7 +768,7 @@ pub fn compile(
     }
     if let Some(t) = &r.sbom_required {
         push(
-            "sbom-required",
+            RuleId::SbomRequired,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::SbomRequired,
@@ -815,7 +816,7 @@ pub fn compile(
             }
         }
         push(
-            "signature-required",
+            RuleId::SignatureRequired,
             level,
             ctx.at(t),
             Check::SignatureRequired(SignatureCheck {
@@ -827,7 +828,7 @@ pub fn compile(
     }
     if let Some(t) = &r.table_limit {
         push(
-            "table-limit",
+            RuleId::TableLimit,
             ctx.level(&t.get_ref().level),
             ctx.at(t),
             Check::TableLimit {
@@ -860,7 +861,10 @@ pub fn compile(
             Some(list) => {
                 let mut v = Vec::new();
                 for id in list.get_ref() {
-                    if !crate::rules::RULES.iter().any(|r| r.id == id.get_ref()) {
+                    if !crate::rules::RULES
+                        .iter()
+                        .any(|r| r.id.as_str() == id.get_ref())
+                    {
                         return Err(ctx.err(
                             id.span(),
                             format!(

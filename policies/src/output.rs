@@ -160,7 +160,7 @@ impl CheckReport {
         let mut ids: Vec<(String, String)> = crate::rules::RULES
             .iter()
             .chain(crate::rules::META_RULES)
-            .map(|r| (r.id.to_string(), r.title.to_string()))
+            .map(|r| (r.id.as_str().to_string(), r.title.to_string()))
             .collect();
         for f in self
             .subjects

@@ -24,10 +24,67 @@ impl Level {
     }
 }
 
+/// Every rule id, native and meta: one enum, so a misspelt id does not compile. Declared in
+/// the byte order of the kebab-case ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleId {
+    CapabilityDenied,
+    CapabilityNotAllowed,
+    DependencyBanned,
+    ExceptionExpired,
+    ExceptionUnused,
+    FeatureDenied,
+    ImportDenied,
+    ImportNotAllowed,
+    KindNotAllowed,
+    MemoryLimit,
+    MemoryMaximumRequired,
+    ModuleSize,
+    ProducerBanned,
+    ProducersRequired,
+    RuntimeCertificationRequired,
+    SbomRequired,
+    SignatureRequired,
+    TableLimit,
+}
+
+impl RuleId {
+    /// The stable kebab-case id (`[rules.<id>]`, findings, SARIF rule ids, docs pages).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::CapabilityDenied => "capability-denied",
+            RuleId::CapabilityNotAllowed => "capability-not-allowed",
+            RuleId::DependencyBanned => "dependency-banned",
+            RuleId::ExceptionExpired => "exception-expired",
+            RuleId::ExceptionUnused => "exception-unused",
+            RuleId::FeatureDenied => "feature-denied",
+            RuleId::ImportDenied => "import-denied",
+            RuleId::ImportNotAllowed => "import-not-allowed",
+            RuleId::KindNotAllowed => "kind-not-allowed",
+            RuleId::MemoryLimit => "memory-limit",
+            RuleId::MemoryMaximumRequired => "memory-maximum-required",
+            RuleId::ModuleSize => "module-size",
+            RuleId::ProducerBanned => "producer-banned",
+            RuleId::ProducersRequired => "producers-required",
+            RuleId::RuntimeCertificationRequired => "runtime-certification-required",
+            RuleId::SbomRequired => "sbom-required",
+            RuleId::SignatureRequired => "signature-required",
+            RuleId::TableLimit => "table-limit",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One native rule: its id, a one-line title, and the keys its `[rules.<id>]` table takes
 /// (besides `level`).
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     pub title: &'static str,
     pub fields: &'static [&'static str],
 }
@@ -35,67 +92,67 @@ pub struct Rule {
 /// Every native rule, sorted by id.
 pub const RULES: &[Rule] = &[
     Rule {
-        id: "capability-denied",
+        id: RuleId::CapabilityDenied,
         title: "the module is granted a capability the policy denies",
         fields: &["capabilities"],
     },
     Rule {
-        id: "capability-not-allowed",
+        id: RuleId::CapabilityNotAllowed,
         title: "the module is granted a capability outside the policy's allow list",
         fields: &["capabilities"],
     },
     Rule {
-        id: "dependency-banned",
+        id: RuleId::DependencyBanned,
         title: "the embedded SBOM (.dep-v0) lists a banned dependency version",
         fields: &["dependencies"],
     },
     Rule {
-        id: "feature-denied",
+        id: RuleId::FeatureDenied,
         title: "the module uses a WebAssembly feature the policy forbids",
         fields: &["features"],
     },
     Rule {
-        id: "import-denied",
+        id: RuleId::ImportDenied,
         title: "the module imports something matching a denied pattern",
         fields: &["imports"],
     },
     Rule {
-        id: "import-not-allowed",
+        id: RuleId::ImportNotAllowed,
         title: "the module imports something no allowed pattern matches",
         fields: &["imports"],
     },
     Rule {
-        id: "kind-not-allowed",
+        id: RuleId::KindNotAllowed,
         title: "the binary is of a kind (module, component, ...) the policy does not admit",
         fields: &["kinds"],
     },
     Rule {
-        id: "memory-limit",
+        id: RuleId::MemoryLimit,
         title: "a memory can grow past the policy's cap",
         fields: &["max-pages", "max-bytes"],
     },
     Rule {
-        id: "memory-maximum-required",
+        id: RuleId::MemoryMaximumRequired,
         title: "a memory declares no maximum size",
         fields: &[],
     },
     Rule {
-        id: "module-size",
+        id: RuleId::ModuleSize,
         title: "the file is larger than the policy's cap",
         fields: &["max-bytes"],
     },
     Rule {
-        id: "producer-banned",
+        id: RuleId::ProducerBanned,
         title: "a banned producer (language, tool or SDK version) built the module",
         fields: &["producers"],
     },
     Rule {
-        id: "producers-required",
+        id: RuleId::ProducersRequired,
         title: "the module has no producers section",
         fields: &[],
     },
     Rule {
-        id: "runtime-certification-required",
+        id: RuleId::RuntimeCertificationRequired,
         title: "no verified conformance report certifies the target runtime",
         fields: &[
             "keys",
@@ -108,17 +165,17 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "sbom-required",
+        id: RuleId::SbomRequired,
         title: "the module embeds no SBOM (cargo-auditable .dep-v0)",
         fields: &[],
     },
     Rule {
-        id: "signature-required",
+        id: RuleId::SignatureRequired,
         title: "no valid signature by a listed key covers the module",
         fields: &["keys", "accept"],
     },
     Rule {
-        id: "table-limit",
+        id: RuleId::TableLimit,
         title: "a table can grow past the policy's cap",
         fields: &["max-elements"],
     },
@@ -127,19 +184,19 @@ pub const RULES: &[Rule] = &[
 /// Findings about the policy itself (reported once per run, not per subject).
 pub const META_RULES: &[Rule] = &[
     Rule {
-        id: "exception-expired",
+        id: RuleId::ExceptionExpired,
         title: "an exception is past its `expires` date and no longer applies",
         fields: &[],
     },
     Rule {
-        id: "exception-unused",
+        id: RuleId::ExceptionUnused,
         title: "an exception matched no finding in this run",
         fields: &[],
     },
 ];
 
 pub fn lookup(id: &str) -> Option<&'static Rule> {
-    RULES.iter().chain(META_RULES).find(|r| r.id == id)
+    RULES.iter().chain(META_RULES).find(|r| r.id.as_str() == id)
 }
 
 #[cfg(test)]
@@ -149,11 +206,13 @@ mod tests {
     #[test]
     fn ids_are_sorted_unique_kebab_case() {
         for list in [RULES, META_RULES] {
-            assert!(list.windows(2).all(|w| w[0].id < w[1].id));
+            assert!(list.windows(2).all(|w| w[0].id.as_str() < w[1].id.as_str()));
         }
         for r in RULES.iter().chain(META_RULES) {
             assert!(
-                r.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                r.id.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
                 "{}",
                 r.id
             );
