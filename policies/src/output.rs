@@ -3,7 +3,7 @@
 
 use crate::{Finding, Level, Location, Policy};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use wasmcert_analyzer::Analysis;
 
 /// Version of the check report document (docs/policy/check.md).
@@ -157,6 +157,7 @@ impl CheckReport {
     /// `relatedLocations[0]` is the policy line. Excepted findings carry an external
     /// suppression with the exception's reason.
     pub fn sarif(&self) -> Value {
+        use wasmcert_report::sarif::model::*;
         let mut ids: Vec<(String, String)> = crate::rules::RULES
             .iter()
             .chain(crate::rules::META_RULES)
@@ -173,80 +174,67 @@ impl CheckReport {
             }
         }
         ids.sort();
-        let rules: Vec<Value> = ids
+        let rules: Vec<Rule> = ids
             .iter()
-            .map(|(id, title)| {
-                let mut r = json!({
-                    "id": id,
-                    "name": id,
-                    "shortDescription": { "text": title },
-                });
-                if crate::rules::lookup(id).is_some() {
-                    r["helpUri"] = json!(format!("{HELP_BASE}{id}.md"));
-                }
-                r
+            .map(|(id, title)| Rule {
+                id: id.clone(),
+                name: id.clone(),
+                short_description: Message::new(title.clone()),
+                help_uri: crate::rules::lookup(id).map(|_| format!("{HELP_BASE}{id}.md")),
+                default_configuration: None,
             })
             .collect();
-        let mut artifacts: Vec<Value> = Vec::new();
+        let mut artifacts = Vec::new();
         let mut results = Vec::new();
-        let policy_uri = |l: &Location| l.file.clone();
         for (si, s) in self.subjects.iter().enumerate() {
-            artifacts.push(json!({
-                "location": { "uri": s.path },
-                "hashes": { "sha-256": s.sha256 },
-                "roles": ["analysisTarget"],
-            }));
+            artifacts.push(Artifact {
+                location: ArtifactLocation {
+                    uri: s.path.clone(),
+                    index: None,
+                },
+                length: None,
+                hashes: Hashes {
+                    sha256: s.sha256.clone(),
+                },
+                roles: vec!["analysisTarget"],
+            });
             for f in &s.findings {
-                let mut loc = json!({
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": s.path, "index": si },
-                        "region": { "startLine": 1 },
+                let loc = Location {
+                    physical_location: PhysicalLocation {
+                        artifact_location: ArtifactLocation {
+                            uri: s.path.clone(),
+                            index: Some(si),
+                        },
+                        region: Some(Region {
+                            start_line: 1,
+                            ..Region::default()
+                        }),
                     },
-                });
-                if let Some(u) = &f.unit {
-                    loc["logicalLocations"] = json!([{ "name": u, "kind": "module" }]);
-                }
-                results.push(result(f, &ids, loc, &s.sha256, &policy_uri));
+                    logical_locations: f
+                        .unit
+                        .iter()
+                        .map(|u| LogicalLocation {
+                            name: u.clone(),
+                            kind: "module",
+                        })
+                        .collect(),
+                };
+                results.push(result(f, &ids, loc, &s.sha256));
             }
         }
         for f in &self.policy_findings {
-            let loc = json!({
-                "physicalLocation": {
-                    "artifactLocation": { "uri": policy_uri(&f.policy) },
-                    "region": { "startLine": f.policy.line, "startColumn": f.policy.column },
-                },
-            });
-            results.push(result(f, &ids, loc, "", &policy_uri));
+            let loc = Location {
+                physical_location: policy_location(&f.policy),
+                logical_locations: Vec::new(),
+            };
+            results.push(result(f, &ids, loc, ""));
         }
-        let notifications: Vec<Value> = self
+        let errors: Vec<(&str, &str)> = self
             .errors
             .iter()
-            .map(|e| {
-                json!({
-                    "level": "error",
-                    "message": { "text": format!("{}: {}", e.path, e.message) },
-                    "locations": [{ "physicalLocation": { "artifactLocation": { "uri": e.path } } }],
-                })
-            })
+            .map(|e| (e.path.as_str(), e.message.as_str()))
             .collect();
-        json!({
-            "$schema": wasmcert_report::sarif::SARIF_SCHEMA,
-            "version": "2.1.0",
-            "runs": [{
-                "tool": { "driver": {
-                    "name": "wasmcert",
-                    "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/wasmcert/wasmcert",
-                    "rules": rules,
-                }},
-                "artifacts": artifacts,
-                "results": results,
-                "invocations": [{
-                    "executionSuccessful": self.errors.is_empty(),
-                    "toolExecutionNotifications": notifications,
-                }],
-            }],
-        })
+        Log::new(rules, artifacts, results, &errors).to_value()
     }
 }
 
@@ -273,14 +261,30 @@ fn finding_line(o: &mut String, f: &Finding) {
     }
 }
 
+/// A policy line as a SARIF physical location.
+fn policy_location(l: &Location) -> wasmcert_report::sarif::model::PhysicalLocation {
+    use wasmcert_report::sarif::model::*;
+    PhysicalLocation {
+        artifact_location: ArtifactLocation {
+            uri: l.file.clone(),
+            index: None,
+        },
+        region: Some(Region {
+            start_line: l.line as u64,
+            start_column: Some(l.column as u64),
+            ..Region::default()
+        }),
+    }
+}
+
 fn result(
     f: &Finding,
     ids: &[(String, String)],
-    location: Value,
+    location: wasmcert_report::sarif::model::Location,
     digest: &str,
-    policy_uri: &dyn Fn(&Location) -> String,
-) -> Value {
+) -> wasmcert_report::sarif::model::SarifResult {
     use sha2::{Digest, Sha256};
+    use wasmcert_report::sarif::model::*;
     let fp = Sha256::digest(format!(
         "{digest}\0{}\0{}\0{}\0{}",
         f.policy.file,
@@ -288,36 +292,38 @@ fn result(
         f.unit.as_deref().unwrap_or(""),
         f.message
     ));
-    let mut r = json!({
-        "ruleId": f.rule,
-        "level": if f.level == Level::Deny { "error" } else { "warning" },
-        "message": { "text": f.message },
-        "locations": [location],
-        "relatedLocations": [{
-            "id": 0,
-            "message": { "text": format!("policy rule `{}`", f.rule) },
-            "physicalLocation": {
-                "artifactLocation": { "uri": policy_uri(&f.policy) },
-                "region": { "startLine": f.policy.line, "startColumn": f.policy.column },
-            },
+    SarifResult {
+        rule_id: f.rule.clone(),
+        level: if f.level == Level::Deny {
+            "error"
+        } else {
+            "warning"
+        },
+        message: Message::new(f.message.clone()),
+        locations: vec![location],
+        related_locations: vec![RelatedLocation {
+            id: 0,
+            message: Message::new(format!("policy rule `{}`", f.rule)),
+            physical_location: policy_location(&f.policy),
         }],
-        "partialFingerprints": { "wasmcert-policy/v1": hex::encode(&fp[..16]) },
-        "properties": { "policy": f.policy.to_string(), "level": f.level.as_str() },
-    });
-    if let Some(i) = ids.iter().position(|(id, _)| *id == f.rule) {
-        r["ruleIndex"] = json!(i);
-    }
-    if let Some(e) = &f.excepted {
-        r["suppressions"] = json!([{
-            "kind": "external",
-            "justification": e.reason,
-            "location": {
-                "physicalLocation": {
-                    "artifactLocation": { "uri": policy_uri(&e.exception) },
-                    "region": { "startLine": e.exception.line, "startColumn": e.exception.column },
+        partial_fingerprints: [("wasmcert-policy/v1", hex::encode(&fp[..16]))]
+            .into_iter()
+            .collect(),
+        properties: Some(Properties {
+            policy: f.policy.to_string(),
+            level: f.level.as_str(),
+        }),
+        rule_index: ids.iter().position(|(id, _)| *id == f.rule),
+        suppressions: f
+            .excepted
+            .iter()
+            .map(|e| Suppression {
+                kind: "external",
+                justification: e.reason.clone(),
+                location: SuppressionLocation {
+                    physical_location: policy_location(&e.exception),
                 },
-            },
-        }]);
+            })
+            .collect(),
     }
-    r
 }
