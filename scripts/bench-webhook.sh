@@ -10,8 +10,16 @@
 # load is wrk (Debian) with a Lua pacing script: 10 connections, each pausing 50 ms between
 # requests, about 200 requests/s; then an unpaced run for the throughput ceiling.
 #
+# After the paced run, /metrics is scraped from the webhook's plain-HTTP metrics listener
+# (--metrics-addr) and parsed by an independent parser, PyPI prometheus-client's
+# text_string_to_metric_families: the review counter must equal the reviews wrk completed plus
+# the warm-up (plus at most one per connection that wrk cut off at the end, which the server
+# still answered), the decisions must add up to it, the latency histogram must have counted
+# every review, and its p99 (interpolated in its buckets) is printed beside wrk's.
+#
 # Usage: scripts/bench-webhook.sh [SECONDS]   (default 60: 12 000 requests at 200/s)
-# Needs scripts/install-oci-tools.sh (docker-registry, skopeo, wrk).
+# Needs scripts/install-oci-tools.sh (docker-registry, skopeo, wrk) and
+# scripts/install-policy-tools.sh (the parser, in .ci/tools/policy-venv).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,6 +27,9 @@ SECS="${1:-60}"
 for t in docker-registry skopeo wrk openssl python3; do
   command -v "$t" >/dev/null || { echo "bench-webhook: $t missing (scripts/install-oci-tools.sh)" >&2; exit 2; }
 done
+PARSER="$ROOT/.ci/tools/policy-venv/bin/python"
+"$PARSER" -c 'import prometheus_client.parser' 2>/dev/null \
+  || { echo "bench-webhook: PyPI prometheus-client missing (scripts/install-policy-tools.sh)" >&2; exit 2; }
 cargo build --release --locked -q
 cargo build --release --locked -q -p wasmcert-oci --example write_layout
 WC="$ROOT/target/release/wasmcert"
@@ -46,9 +57,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/k.pem" -out "$TMP/c.pem" 2>/dev/null
 sed -e "s|IMAGE_APP|$IMAGE|; s|IMAGE_INIT|$IMAGE|" webhook/tests/data/pod-wasm.json > "$TMP/review.json"
 
-WP=$(port)
+WP=$(port); MP=$(port)
 "$WC" serve --policy pack:baseline --allow-tags --listen 127.0.0.1:$WP --tls-cert "$TMP/c.pem" --tls-key "$TMP/k.pem" \
-  2>"$TMP/serve.log" & WPID=$!; PIDS+=($WPID)
+  --metrics-addr 127.0.0.1:$MP 2>"$TMP/serve.log" & WPID=$!; PIDS+=($WPID)
 PP=$(port)
 python3 - "$PP" "$TMP/c.pem" "$TMP/k.pem" >/dev/null 2>&1 <<'PY' & PIDS+=($!)
 import http.server, json, ssl, sys
@@ -105,6 +116,48 @@ echo "p99 ratio wasmcert / python: $(awk -v a="$wp99" -v b="$pp99" 'BEGIN { prin
 echo "wasmcert RSS: ${rss0} kB before, ${rss1} kB after $(field requests <<<"$W") requests ($(( rss1 - rss0 )) kB)"
 stats=$(curl -sS --cacert "$TMP/c.pem" https://127.0.0.1:$WP/stats)
 echo "wasmcert stats: $stats"
+# The scrape, read by the independent parser; compared with what wrk saw.
+curl -sS "http://127.0.0.1:$MP/metrics" > "$TMP/metrics.txt"
+echo "== /metrics after the paced run (parsed by PyPI prometheus-client)"
+"$PARSER" - "$TMP/metrics.txt" "$(field requests <<<"$W")" 10 <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+path, sent, conns = sys.argv[1], int(sys.argv[2]) + 1, int(sys.argv[3])  # + the warm-up
+fams = {f.name: f for f in text_string_to_metric_families(open(path).read())}
+reviews = {(s.labels["decision"], s.labels["reason"]): s.value
+           for s in fams["wasmcert_webhook_reviews"].samples if s.name.endswith("_total")}
+total = sum(reviews.values())
+hist = fams["wasmcert_webhook_review_duration_seconds"].samples
+count = next(s.value for s in hist if s.name.endswith("_count"))
+buckets = sorted((float(s.labels["le"]), s.value) for s in hist if s.name.endswith("_bucket"))
+def quantile(q):
+    rank, lo, below = q * count, 0.0, 0.0
+    for le, n in buckets:
+        if n >= rank:
+            return lo + (le - lo) * (rank - below) / max(n - below, 1) if le != float("inf") else lo
+        lo, below = le, n
+decisions = {}
+for (d, r), v in reviews.items():
+    decisions[d] = decisions.get(d, 0) + v
+print("reviews_total %d (wrk completed %d + warm-up 1); by decision: %s" % (total, sent - 1,
+      ", ".join("%s %d" % kv for kv in sorted(decisions.items()))))
+print("by reason: " + ", ".join("%s %d" % (r, v) for (d, r), v in sorted(reviews.items()) if v))
+print("review_duration_seconds count %d, p99 from the buckets %.2f ms" % (count, quantile(0.99) * 1000))
+for s in fams["wasmcert_webhook_cache_lookups"].samples:
+    if s.value:
+        print("cache %s %s %d" % (s.labels["cache"], s.labels["result"], s.value))
+miss = []
+if not sent <= total <= sent + conns:
+    miss.append("reviews_total %d is not the %d reviews sent (+ at most %d cut off)" % (total, sent, conns))
+if count != total:
+    miss.append("the histogram counted %d reviews, the counter %d" % (count, total))
+# A request wrk cut off at the end may be cancelled server-side: at most one per connection.
+cancelled = reviews.get(("error", "cancelled"), 0)
+if decisions.get("error", 0) - min(cancelled, conns):
+    miss.append("%d reviews were errors" % decisions["error"])
+for m in miss:
+    print("MISS: " + m)
+PY
 echo "== unpaced (throughput ceiling), 16 connections, 10s each"
 U=$(run 0 16 10 $WP); UP=$(run 0 16 10 $PP)
 echo "wasmcert: $(field rps <<<"$U") req/s, p99 $(field p99_ms <<<"$U") ms, errors $(field errors_http <<<"$U")"

@@ -5,7 +5,9 @@
 #
 #   .ci/tools/policy-venv/      PyPI pre-commit: runs .pre-commit-hooks.yaml for real
 #                               (`pre-commit try-repo`) in tests/integrations.rs; PyPI regopy:
-#                               the peer Rego interpreter of scripts/bench-policy.sh
+#                               the peer Rego interpreter of scripts/bench-policy.sh; PyPI
+#                               prometheus-client: the independent parser of the webhook's
+#                               /metrics (tests/webhook.rs, scripts/bench-webhook.sh)
 #   .ci/tools/action-validator/ npm @action-validator/cli: validates action.yml against the
 #                               GitHub Actions action schema (SchemaStore), offline
 #
@@ -13,7 +15,8 @@
 set -euo pipefail
 
 # regopy (rego-cpp) is the peer Rego interpreter scripts/bench-policy.sh compares against.
-PIP_PKGS=("pre-commit==4.7.0" "regopy==1.5.2")
+# prometheus-client (the Prometheus project's Python client, pure Python) parses `serve`'s /metrics.
+PIP_PKGS=("pre-commit==4.7.0" "regopy==1.5.2" "prometheus-client==0.26.0")
 # The whole npm tree, pinned exactly (looked up with `npm view`).
 NPM_PKGS=("@action-validator/cli@0.6.0" "@action-validator/core@0.6.0" "chalk@5.2.0")
 

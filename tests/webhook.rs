@@ -4,15 +4,21 @@
 //! out; plus health, oversized and malformed requests, and a clean stop on SIGTERM. Then
 //! the attacks of the security review against the webhook, with fake registries on loopback:
 //! credentials lured elsewhere, endless and huge manifests (denied, fail-closed, bounded
-//! memory), and tags (denied unless `--allow-tags`).
+//! memory), and tags (denied unless `--allow-tags`). And the operator's side: a burst of
+//! reviews of every kind, then `/metrics` scraped from both listeners and parsed by an
+//! independent parser (PyPI prometheus-client, from scripts/install-policy-tools.sh), whose
+//! counters must add up to the reviews sent; `/readyz` 503 while the policy loads (the policy
+//! file is a named pipe the test writes when it chooses), 200 after.
 
 mod common;
 use base64::Engine;
 use common::fake_registry::{FakeRegistry, respond, stream_declared, stream_forever};
 use common::registry::{Registry, tools_present};
-use std::io::{BufRead, BufReader};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use wasmcert_oci::layout::{Write, write};
 
 fn root() -> PathBuf {
@@ -52,10 +58,33 @@ fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
 struct Server {
     child: Child,
     addr: String,
+    /// `host:port` of `--metrics-addr`, when given.
+    metrics: Option<String>,
+}
+
+/// Read `serve`'s stderr up to the line starting with `prefix`; the rest of that line.
+fn wait_line(lines: &mut Lines<BufReader<ChildStderr>>, prefix: &str) -> String {
+    loop {
+        let line = lines.next().expect("serve printed the line").unwrap();
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
 }
 
 impl Server {
     fn start(args: &[&str], cert: &Path, key: &Path) -> Server {
+        let (mut server, mut lines) = Server::spawn(args, cert, key);
+        if args.contains(&"--metrics-addr") {
+            let m = wait_line(&mut lines, "wasmcert serve: metrics on http://");
+            server.metrics = Some(m.split_once('/').unwrap().0.to_string());
+        }
+        server.listening(lines);
+        server
+    }
+
+    /// Start `serve`; the caller waits for its lines.
+    fn spawn(args: &[&str], cert: &Path, key: &Path) -> (Server, Lines<BufReader<ChildStderr>>) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
             .arg("serve")
             .args(args)
@@ -74,16 +103,20 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("serve printed its address").unwrap();
-            if let Some(rest) = line.strip_prefix("wasmcert serve: listening on https://") {
-                break rest.trim_end_matches("/validate").to_string();
-            }
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let server = Server {
+            child,
+            addr: String::new(),
+            metrics: None,
         };
-        // Keep draining stderr so the server never blocks on it.
+        (server, lines)
+    }
+
+    /// Wait for the HTTPS listener, then keep draining stderr so the server never blocks on it.
+    fn listening(&mut self, mut lines: Lines<BufReader<ChildStderr>>) {
+        let rest = wait_line(&mut lines, "wasmcert serve: listening on https://");
+        self.addr = rest.trim_end_matches("/validate").to_string();
         std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
     }
 
     /// Peak resident memory of the server so far, KiB (`VmHWM`).
@@ -158,6 +191,97 @@ fn get(addr: &str, cert: &Path, path: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8(o.stdout).unwrap()
+}
+
+/// GET over plain HTTP (the metrics listener): (HTTP status, body).
+fn get_plain(addr: &str, path: &str) -> (u16, String) {
+    let o = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "-o", "-", "-w", "\n%{http_code}"])
+        .arg(format!("http://{addr}{path}"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8(o.stdout).unwrap();
+    let (body, code) = out.rsplit_once('\n').unwrap();
+    (code.parse().unwrap(), body.to_string())
+}
+
+/// The independent parser of the Prometheus text format: PyPI prometheus-client's
+/// `text_string_to_metric_families`, from scripts/install-policy-tools.sh. `None` (the test
+/// then skips its parse) when it is not installed, outside CI.
+fn prometheus_parser() -> Option<PathBuf> {
+    let python = root().join(".ci/tools/policy-venv/bin/python");
+    let ok = python.is_file()
+        && Command::new(&python)
+            .args(["-c", "import prometheus_client.parser"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PyPI prometheus-client missing in CI: scripts/install-policy-tools.sh installs it"
+        );
+        eprintln!(
+            "skipping the parse: run scripts/install-policy-tools.sh (PyPI prometheus-client)"
+        );
+        return None;
+    }
+    Some(python)
+}
+
+/// `{family: {"type": ..., "samples": [{"name", "labels", "value"}]}}` as the parser reads a
+/// scrape (a parse error fails the test).
+fn parse_metrics(python: &Path, text: &str) -> Value {
+    const PARSE: &str = "import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = {}
+for f in text_string_to_metric_families(sys.stdin.read()):
+    out[f.name] = {'type': f.type, 'samples': [
+        {'name': s.name, 'labels': s.labels, 'value': s.value} for s in f.samples]}
+json.dump(out, sys.stdout)
+";
+    let mut child = Command::new(python)
+        .args(["-c", PARSE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        o.status.success(),
+        "the parser refused the scrape: {}\n{text}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The samples called `sample` of `family`, by their labels (`k=v,k=v`, sorted).
+fn samples(m: &Value, family: &str, sample: &str) -> BTreeMap<String, f64> {
+    let f = &m[family];
+    assert!(f.is_object(), "no family {family}");
+    f["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == sample)
+        .map(|s| {
+            let mut labels = s["labels"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+                .collect::<Vec<_>>();
+            labels.sort();
+            let labels = labels.join(",");
+            (labels, s["value"].as_f64().unwrap())
+        })
+        .collect()
 }
 
 fn review(image: &str) -> Vec<u8> {
@@ -496,5 +620,357 @@ fn hostile_registries_are_denied_fail_closed_without_leaks_or_growth() {
         "{m}"
     );
     assert_eq!(endless.requests().len(), before);
+    // The metrics (on the HTTPS listener by default) class each failure; nothing a pod named
+    // is in them.
+    let metrics = get(&server.addr, &cert, "/metrics");
+    for line in [
+        "wasmcert_webhook_registry_errors_total{operation=\"fetch\",class=\"too-large\"} 2",
+        "wasmcert_webhook_registry_errors_total{operation=\"fetch\",class=\"auth\"} 2",
+        "wasmcert_webhook_reviews_total{decision=\"error\",reason=\"registry-error\"} 4",
+        "wasmcert_webhook_reviews_total{decision=\"denied\",reason=\"digest-required\"} 1",
+        "wasmcert_webhook_review_duration_seconds_count 5",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line}:\n{metrics}");
+    }
+    for reg in [&endless, &huge, &lure, &basic, &realm] {
+        assert!(!metrics.contains(&reg.addr));
+    }
+    assert_eq!(server.stop(), Some(0));
+}
+
+/// Send every review in `bodies` to `/validate` from one curl process, `parallel` at a time
+/// over kept-alive connections, as the API server's replicas would; the HTTP statuses.
+fn post_all(addr: &str, cert: &Path, bodies: &[Vec<u8>], parallel: usize) -> Vec<u16> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = String::new();
+    for (i, b) in bodies.iter().enumerate() {
+        let f = dir.path().join(format!("{i}.json"));
+        std::fs::write(&f, b).unwrap();
+        if i > 0 {
+            config.push_str("next\n");
+        }
+        config.push_str(&format!(
+            "url = \"https://{addr}/validate?i={i}\"\ncacert = \"{}\"\nheader = \"Content-Type: application/json\"\n\
+             data-binary = \"@{}\"\noutput = \"/dev/null\"\nwrite-out = \"%{{url_effective}} %{{http_code}}\\n\"\nmax-time = 20\n",
+            cert.display(),
+            f.display()
+        ));
+    }
+    let k = dir.path().join("curl.cfg");
+    std::fs::write(&k, config).unwrap();
+    let o = Command::new("curl")
+        .args([
+            "-sS",
+            "--parallel",
+            "--parallel-max",
+            &parallel.to_string(),
+            "-K",
+        ])
+        .arg(&k)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Transfers finish in any order: each line names its body by `?i=`.
+    let mut codes = vec![0; bodies.len()];
+    for line in String::from_utf8(o.stdout).unwrap().lines() {
+        let (url, code) = line.rsplit_once(' ').unwrap();
+        let i: usize = url.rsplit_once("?i=").unwrap().1.parse().unwrap();
+        codes[i] = code.parse().unwrap();
+    }
+    codes
+}
+
+/// The load-test path with a known N: a burst of N reviews of every kind (allowed, cached,
+/// denied by a policy and for a tag, other runtimes, deletes, images missing from the
+/// registry, bodies that are not reviews), 8 at a time; then `/metrics` from the plain
+/// listener and from the HTTPS one, each parsed by PyPI prometheus-client. The review counter
+/// must be N, its decisions must add up to what was sent, the latency histogram must have
+/// counted N, and the cache and registry counters must match the decisions made.
+#[test]
+fn metrics_after_n_reviews_add_up_under_an_independent_parser() {
+    if !tools_present() {
+        return;
+    }
+    let Some(python) = prometheus_parser() else {
+        return;
+    };
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let good = wat::parse_str(
+        r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+             (memory (export "memory") 1 1) (func (export "_start")))"#,
+    )
+    .unwrap();
+    let bad = wat::parse_str(
+        r#"(module (import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))
+             (memory (export "memory") 1 1) (func (export "_start")))"#,
+    )
+    .unwrap();
+    let mut digests = BTreeMap::new();
+    for (tag, wasm) in [("good", &good), ("listener", &bad)] {
+        let d = write(
+            dir.path(),
+            &Write {
+                tag,
+                config_media_type: "application/vnd.wasm.config.v0+json",
+                config: br#"{"architecture":"wasm","os":"wasip1"}"#,
+                layers: &[("application/wasm", wasm)],
+            },
+        )
+        .unwrap();
+        reg.push(dir.path(), tag, "wasm/app");
+        digests.insert(tag, format!("{}/wasm/app@{d}", reg.addr));
+    }
+    let gone = format!("{}/wasm/app@sha256:{}", reg.addr, "0f".repeat(32));
+    let (cert, key) = certificate(dir.path());
+    // Pinned digests, tags denied (the default).
+    let server = Server::start(
+        &["--policy", "pack:baseline", "--metrics-addr", "127.0.0.1:0"],
+        &cert,
+        &key,
+    );
+    let plain = server.metrics.clone().unwrap();
+    assert_eq!(get_plain(&plain, "/readyz"), (200, "ok\n".into()));
+    assert_eq!(get_plain(&plain, "/healthz"), (200, "ok\n".into()));
+    assert_eq!(get(&server.addr, &cert, "/readyz"), "ok\n");
+    let doc = |file: &str, image: &str| {
+        std::fs::read_to_string(root().join("webhook/tests/data").join(file))
+            .unwrap()
+            .replace("IMAGE_APP", image)
+            .replace("IMAGE_INIT", image)
+            .into_bytes()
+    };
+    let tagged = format!("{}/wasm/app:good", reg.addr);
+    let kinds: [(Vec<u8>, usize, u16); 7] = [
+        (doc("pod-wasm.json", &digests["good"]), 40, 200),
+        (doc("pod-wasm.json", &digests["listener"]), 20, 200),
+        (doc("pod-wasm.json", &tagged), 10, 200),
+        (doc("pod-runc.json", ""), 10, 200),
+        (doc("pod-delete.json", &digests["listener"]), 5, 200),
+        (doc("pod-wasm.json", &gone), 5, 200),
+        (b"{ not a review".to_vec(), 5, 400),
+    ];
+    // Interleaved, so that every kind is in flight with the others.
+    let mut bodies = Vec::new();
+    let mut expected_codes = Vec::new();
+    let most = kinds.iter().map(|k| k.1).max().unwrap();
+    for round in 0..most {
+        for (body, count, code) in &kinds {
+            if round < *count {
+                bodies.push(body.clone());
+                expected_codes.push(*code);
+            }
+        }
+    }
+    let n = bodies.len();
+    assert_eq!(n, 95);
+    let codes = post_all(&server.addr, &cert, &bodies, 8);
+    assert_eq!(codes, expected_codes);
+
+    let (code, text) = get_plain(&plain, "/metrics");
+    assert_eq!(code, 200);
+    let m = parse_metrics(&python, &text);
+    let reviews = samples(
+        &m,
+        "wasmcert_webhook_reviews",
+        "wasmcert_webhook_reviews_total",
+    );
+    let count = |labels: &str| reviews.get(labels).copied().unwrap_or(-1.0);
+    let total: f64 = reviews.values().sum();
+    assert_eq!(total, n as f64, "{reviews:?}");
+    let by_decision = |d: &str| -> f64 {
+        reviews
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("decision={d},")))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    assert_eq!(by_decision("allowed"), 55.0, "{reviews:?}");
+    assert_eq!(by_decision("denied"), 30.0, "{reviews:?}");
+    assert_eq!(by_decision("error"), 10.0, "{reviews:?}");
+    // Two replicas of a first review may both miss the cache: only the sum is exact.
+    let (fresh, cached) = (
+        count("decision=allowed,reason=policy-allowed"),
+        count("decision=allowed,reason=cached"),
+    );
+    assert!(fresh >= 1.0 && fresh + cached == 40.0, "{reviews:?}");
+    for (labels, want) in [
+        ("decision=denied,reason=policy-denied", 20.0),
+        ("decision=denied,reason=digest-required", 10.0),
+        ("decision=allowed,reason=other-runtime", 10.0),
+        ("decision=allowed,reason=skipped", 5.0),
+        ("decision=error,reason=registry-error", 5.0),
+        ("decision=error,reason=bad-request", 5.0),
+        ("decision=error,reason=timeout", 0.0),
+        ("decision=error,reason=cancelled", 0.0),
+    ] {
+        assert_eq!(count(labels), want, "{labels}: {reviews:?}");
+    }
+
+    // The latency histogram counted every review, and its buckets are cumulative.
+    let family = "wasmcert_webhook_review_duration_seconds";
+    let hcount = samples(&m, family, &format!("{family}_count"));
+    assert_eq!(hcount[""], n as f64);
+    assert!(samples(&m, family, &format!("{family}_sum"))[""] > 0.0);
+    let mut buckets: Vec<(f64, f64)> = samples(&m, family, &format!("{family}_bucket"))
+        .into_iter()
+        .map(|(le, v)| {
+            let le = le.strip_prefix("le=").unwrap();
+            let bound = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
+            (bound, v)
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(buckets.last().unwrap(), &(f64::INFINITY, n as f64));
+    assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "{buckets:?}");
+    assert_eq!(
+        m["wasmcert_webhook_review_duration_seconds"]["type"],
+        "histogram"
+    );
+    let in_flight = samples(
+        &m,
+        "wasmcert_webhook_reviews_in_flight",
+        "wasmcert_webhook_reviews_in_flight",
+    );
+    assert_eq!(in_flight[""], 0.0);
+
+    // Every pinned Wasm pod looked its image up in the decision cache once; every miss pulled
+    // (5 of them from a digest the registry does not have) and the others were evaluated.
+    let cache = samples(
+        &m,
+        "wasmcert_webhook_cache_lookups",
+        "wasmcert_webhook_cache_lookups_total",
+    );
+    let (hits, misses) = (
+        cache["cache=decision,result=hit"],
+        cache["cache=decision,result=miss"],
+    );
+    assert_eq!(hits + misses, 65.0, "{cache:?}");
+    assert!(misses >= 7.0, "{cache:?}");
+    assert_eq!(
+        cache["cache=tag,result=hit"] + cache["cache=tag,result=miss"],
+        0.0
+    );
+    let family = "wasmcert_webhook_registry_request_duration_seconds";
+    let fetches = samples(&m, family, &format!("{family}_count"));
+    assert_eq!(fetches["operation=fetch"], misses, "{fetches:?}");
+    assert_eq!(
+        fetches["operation=resolve"], 0.0,
+        "pinned: nothing resolved"
+    );
+    let errors = samples(
+        &m,
+        "wasmcert_webhook_registry_errors",
+        "wasmcert_webhook_registry_errors_total",
+    );
+    assert_eq!(errors["class=not-found,operation=fetch"], 5.0, "{errors:?}");
+    assert_eq!(errors.values().sum::<f64>(), 5.0, "{errors:?}");
+    let family = "wasmcert_webhook_policy_evaluation_duration_seconds";
+    let evaluated = samples(&m, family, &format!("{family}_count"));
+    assert_eq!(evaluated[""], misses - 5.0);
+
+    // The HTTPS listener serves the same metrics (nothing happened in between).
+    let over_tls = parse_metrics(&python, &get(&server.addr, &cert, "/metrics"));
+    assert_eq!(
+        samples(
+            &over_tls,
+            "wasmcert_webhook_reviews",
+            "wasmcert_webhook_reviews_total"
+        ),
+        reviews
+    );
+    // Nothing of the reviews (an image, a registry, a pod) is a label.
+    for leak in [reg.addr.as_str(), "edge-fn", "nginx", "705ab4f5", "sha256"] {
+        assert!(!text.contains(leak), "{leak} in the metrics");
+    }
+    // The plain listener takes no review.
+    assert_eq!(get_plain(&plain, "/validate").0, 404);
+    assert_eq!(server.stop(), Some(0));
+}
+
+/// `/readyz` is 503 until the policy is loaded: the policy file is a named pipe, so `serve`
+/// waits in its read until the test writes the policy. Meanwhile the metrics listener is up,
+/// alive (`/healthz` 200), not ready (`/readyz` 503), and its metrics parse; once the policy
+/// is written the HTTPS listener comes up and both listeners answer `/readyz` 200.
+#[test]
+fn readyz_is_503_while_the_policy_loads_then_200() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = certificate(dir.path());
+    let fifo = dir.path().join("policy.toml");
+    let o = Command::new("mkfifo").arg(&fifo).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (mut server, mut lines) = Server::spawn(
+        &[
+            "--policy",
+            fifo.to_str().unwrap(),
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--metrics-path",
+            "/internal/metrics",
+        ],
+        &cert,
+        &key,
+    );
+    let m = wait_line(&mut lines, "wasmcert serve: metrics on http://");
+    let plain = m.strip_suffix("/internal/metrics").unwrap().to_string();
+    for _ in 0..3 {
+        assert_eq!(
+            get_plain(&plain, "/readyz"),
+            (
+                503,
+                "the policy is not loaded; the HTTPS listener is not up\n".into()
+            )
+        );
+        assert_eq!(get_plain(&plain, "/healthz"), (200, "ok\n".into()));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (code, text) = get_plain(&plain, "/internal/metrics");
+    assert_eq!(code, 200);
+    assert_eq!(
+        get_plain(&plain, "/metrics").0,
+        404,
+        "the path is configurable"
+    );
+    if let Some(python) = prometheus_parser() {
+        let parsed = parse_metrics(&python, &text);
+        let reviews = samples(
+            &parsed,
+            "wasmcert_webhook_reviews",
+            "wasmcert_webhook_reviews_total",
+        );
+        assert_eq!(reviews.len(), 14, "every reason, at zero: {reviews:?}");
+        assert!(reviews.values().all(|v| *v == 0.0));
+    }
+    // Opening the pipe for writing lets the server's read go on.
+    std::fs::write(
+        &fifo,
+        "version = 1\n[rules.capability-denied]\ncapabilities = [\"net-listen\"]\n",
+    )
+    .unwrap();
+    server.listening(lines);
+    assert_eq!(get_plain(&plain, "/readyz"), (200, "ok\n".into()));
+    assert_eq!(get(&server.addr, &cert, "/readyz"), "ok\n");
+    assert_eq!(get(&server.addr, &cert, "/healthz"), "ok\n");
+    let (code, body) = post(
+        &server.addr,
+        &cert,
+        &std::fs::read(root().join("webhook/tests/data/pod-runc.json")).unwrap(),
+    );
+    assert_eq!(code, 200, "{body}");
+    let (_, text) = get_plain(&plain, "/internal/metrics");
+    assert!(
+        text.contains(
+            "wasmcert_webhook_reviews_total{decision=\"allowed\",reason=\"other-runtime\"} 1\n"
+        ),
+        "{text}"
+    );
     assert_eq!(server.stop(), Some(0));
 }

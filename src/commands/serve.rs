@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmcert_webhook::{Admitter, Config, RegistryFetch, ServeOptions};
+use wasmcert_webhook::{Admitter, Config, Metrics, RegistryFetch, ServeOptions, State};
 
 /// Serve a validating admission webhook that decides on Wasm workloads with policies.
 ///
@@ -18,9 +18,16 @@ use wasmcert_webhook::{Admitter, Config, RegistryFetch, ServeOptions};
 /// analysed (or vouched for by a signed analysis stored beside it, tag
 /// `sha256-<hex>.wasmcert`), and decided by the policies; the answer carries the uid,
 /// `allowed`, and a 403 status listing the rule ids. Decisions are cached by digest, policy
-/// hash and day. `GET /healthz` answers `ok`, `GET /stats` the counters. Registry credentials
-/// (`--registry-auth`, docs/oci.md#credentials) are sent only to the hosts they name.
-/// Manifests: docs/webhook.md.
+/// hash and day. Registry credentials (`--registry-auth`, docs/oci.md#credentials) are sent
+/// only to the hosts they name.
+///
+/// `GET /healthz` answers 200 while the process serves (liveness); `GET /readyz` 503 until the
+/// policies are loaded and the HTTPS listener is up, then 200 (readiness); `GET /metrics`
+/// (`--metrics-path`) the Prometheus metrics, always on the HTTPS listener and, with
+/// `--metrics-addr`, also over plain HTTP on a listener of their own, which also answers the
+/// probes (from before the policies load) and never takes a review; `GET /stats` the counters
+/// as JSON. Metrics, labels and example alerts: docs/webhook.md#metrics-and-probes. Manifests:
+/// docs/webhook.md.
 #[derive(Args)]
 #[command(after_help = "Examples:
   wasmcert serve --policy pack:baseline --listen 0.0.0.0:8443 \\
@@ -29,10 +36,13 @@ use wasmcert_webhook::{Admitter, Config, RegistryFetch, ServeOptions};
       --listen 127.0.0.1:8443 --tls-cert c.pem --tls-key k.pem --fail-open
   wasmcert serve --policy pack:baseline --registry-auth /auth/.dockerconfigjson \\
       --tls-cert c.pem --tls-key k.pem
+  wasmcert serve --policy pack:baseline --tls-cert c.pem --tls-key k.pem \\
+      --metrics-addr 0.0.0.0:9090      # Prometheus and probes: http://POD:9090/metrics, /readyz
 
 Exit status:
   0  stopped by SIGTERM or Ctrl-C
-  2  bad policy, unreadable certificate or key or registry auth file, address in use")]
+  2  bad policy, unreadable certificate or key or registry auth file, address in use,
+     bad metrics path")]
 pub struct Opts {
     /// Policy file or `pack:NAME`; repeat to apply several (every one must allow).
     #[arg(long = "policy", short = 'p', value_name = "FILE", required = true)]
@@ -86,10 +96,59 @@ pub struct Opts {
     /// Analyse without validating function bodies (faster first decisions).
     #[arg(long)]
     pub no_validate: bool,
+    /// Also serve the metrics, `/healthz` and `/readyz` over plain HTTP (no TLS) on this
+    /// address, for Prometheus and the kubelet's probes (port 0 picks a free one, printed on
+    /// stderr). It starts before the policies load, so `/readyz` there answers 503 until they
+    /// are; it never takes a review. Default: none (the metrics and probes are on the HTTPS
+    /// listener only).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Path of the Prometheus metrics (text format 0.0.4), on the HTTPS listener and on
+    /// `--metrics-addr`.
+    #[arg(long, value_name = "PATH", default_value = "/metrics")]
+    pub metrics_path: String,
 }
 
 impl Opts {
     pub fn run(&self) -> Result<ExitCode> {
+        if self.deadline_ms == 0 {
+            bail!("--deadline-ms must be positive");
+        }
+        wasmcert_webhook::server::check_metrics_path(&self.metrics_path)
+            .map_err(anyhow::Error::msg)
+            .context("--metrics-path")?;
+        wasmcert_oci::registry::install_crypto_provider();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?;
+        let metrics = Arc::new(Metrics::new());
+        let state = Arc::new(State::new(metrics.clone(), &self.metrics_path));
+        // The metrics listener comes up first, so that its `/readyz` says "not yet" while the
+        // policies load. It stops with the runtime.
+        if let Some(addr) = self.metrics_addr {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let server = rt.spawn(wasmcert_webhook::serve_metrics(
+                state.clone(),
+                addr,
+                Some(tx),
+                std::future::pending(),
+            ));
+            match rt.block_on(rx) {
+                Ok(bound) => eprintln!(
+                    "wasmcert serve: metrics on http://{bound}{}",
+                    self.metrics_path
+                ),
+                Err(_) => {
+                    let e = rt
+                        .block_on(server)
+                        .map_err(|e| anyhow::anyhow!("the metrics server stopped: {e}"))?
+                        .err()
+                        .unwrap_or_else(|| "the metrics server stopped".into());
+                    bail!("--metrics-addr: {e}");
+                }
+            }
+        }
         let mut policies = Vec::new();
         let mut reports = Vec::new();
         for r in &self.runtime_report {
@@ -124,9 +183,6 @@ impl Opts {
         if !self.runtime_classes.is_empty() {
             config.runtime_classes = self.runtime_classes.clone();
         }
-        if self.deadline_ms == 0 {
-            bail!("--deadline-ms must be positive");
-        }
         // Unreadable credentials stop the server now, not at the first review.
         let credentials = wasmcert_oci::Credentials::from_env(self.registry_auth.as_deref())
             .context("reading the registry credentials")?;
@@ -135,16 +191,12 @@ impl Opts {
             credentials: Ok(credentials),
             ..wasmcert_oci::FetchOptions::default()
         };
-        let admitter = Arc::new(Admitter::new(
+        state.policy_loaded(Arc::new(Admitter::with_metrics(
             config,
             policies,
             Box::new(RegistryFetch(fetch)),
-        ));
-        wasmcert_oci::registry::install_crypto_provider();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("starting the runtime")?;
+            metrics,
+        )));
         let opts = ServeOptions {
             listen: self.listen,
             tls_cert: self.tls_cert.clone(),
@@ -153,12 +205,7 @@ impl Opts {
         };
         rt.block_on(async move {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let server = tokio::spawn(wasmcert_webhook::serve(
-                admitter,
-                opts,
-                Some(tx),
-                shutdown(),
-            ));
+            let server = tokio::spawn(wasmcert_webhook::serve(state, opts, Some(tx), shutdown()));
             if let Ok(addr) = rx.await {
                 eprintln!("wasmcert serve: listening on https://{addr}/validate");
             }

@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod admission;
+pub mod metrics;
 pub mod server;
 pub mod service;
 
-pub use server::{ServeOptions, serve};
+pub use metrics::Metrics;
+pub use server::{ServeOptions, State, serve, serve_metrics};
 pub use service::{Admitter, Config, Fetch, RegistryFetch, Verdict};

@@ -3,10 +3,11 @@
 //! when any of it fails or runs out of time.
 
 use crate::admission;
+use crate::metrics::{Cache, Metrics, Reason, RegistryErrorClass, RegistryOp};
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmcert_analyzer::{Analysis, Options};
 use wasmcert_oci::{Artifact, Error, FetchOptions, Source};
@@ -136,7 +137,7 @@ pub struct Verdict {
     pub from_attestation: bool,
 }
 
-/// Counters for /metrics-style reporting and tests.
+/// The counters of `GET /stats` (the Prometheus metrics are in [`Metrics`]).
 #[derive(Debug, Default)]
 pub struct Stats {
     pub reviews: std::sync::atomic::AtomicU64,
@@ -154,6 +155,7 @@ pub struct Admitter {
     cache: Mutex<HashMap<String, Verdict>>,
     tags: Mutex<HashMap<String, (String, Instant)>>,
     pub stats: Stats,
+    metrics: Arc<Metrics>,
 }
 
 /// Why a review could not even be read: answered with HTTP 400.
@@ -165,8 +167,27 @@ fn today() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_string()
 }
 
+/// How one image's decision came about, for the review's reason class.
+enum Outcome {
+    /// Decided now (`false`) or reused from the cache (`true`).
+    Decided(Verdict, bool),
+    /// Could not be checked.
+    Failed(Reason, Error),
+}
+
 impl Admitter {
     pub fn new(config: Config, policies: Vec<Policy>, fetch: Box<dyn Fetch>) -> Admitter {
+        Admitter::with_metrics(config, policies, fetch, Arc::new(Metrics::new()))
+    }
+
+    /// An admitter recording into `metrics` (the server's, created before the policies are
+    /// loaded so that `/metrics` and `/readyz` answer while they load).
+    pub fn with_metrics(
+        config: Config,
+        policies: Vec<Policy>,
+        fetch: Box<dyn Fetch>,
+        metrics: Arc<Metrics>,
+    ) -> Admitter {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         for p in &policies {
@@ -181,55 +202,81 @@ impl Admitter {
             cache: Mutex::new(HashMap::new()),
             tags: Mutex::new(HashMap::new()),
             stats: Stats::default(),
+            metrics,
         }
+    }
+
+    /// The metrics this admitter records into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Answer one AdmissionReview (the request body). `Err` only for a body that is not a
     /// review at all; every decision, including failures to check, is an `Ok` response.
+    /// Recorded in [`Admitter::metrics`].
     pub async fn review(&self, body: &[u8]) -> Result<Value, BadReview> {
+        let timer = self.metrics.review();
+        let (answer, reason) = self.judge(body).await;
+        timer.finish(reason);
+        answer
+    }
+
+    /// [`Admitter::review`] without the metrics of the review itself (the server times the
+    /// whole request, body included), with the reason class of the answer.
+    pub(crate) async fn judge(&self, body: &[u8]) -> (Result<Value, BadReview>, Reason) {
         use std::sync::atomic::Ordering::Relaxed;
         self.stats.reviews.fetch_add(1, Relaxed);
-        let review: Value = serde_json::from_slice(body)
-            .map_err(|e| BadReview(format!("the body is not JSON: {e}")))?;
+        let review: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                let e = BadReview(format!("the body is not JSON: {e}"));
+                return (Err(e), Reason::BadRequest);
+            }
+        };
         if review["kind"] != "AdmissionReview" {
-            return Err(BadReview("not an AdmissionReview".into()));
+            let e = BadReview("not an AdmissionReview".into());
+            return (Err(e), Reason::BadRequest);
         }
         let req = &review["request"];
-        let uid = req["uid"]
-            .as_str()
-            .ok_or_else(|| BadReview("the review has no request.uid".into()))?;
+        let Some(uid) = req["uid"].as_str() else {
+            let e = BadReview("the review has no request.uid".into());
+            return (Err(e), Reason::BadRequest);
+        };
         if matches!(req["operation"].as_str(), Some("DELETE" | "CONNECT")) {
-            return Ok(admission::response(uid, true, None, &[]));
+            return (
+                Ok(admission::response(uid, true, None, &[])),
+                Reason::Skipped,
+            );
         }
         let kind = req["kind"]["kind"].as_str().unwrap_or("");
         let Some(spec) = admission::pod_spec(kind, &req["object"]) else {
-            return Ok(admission::response(uid, true, None, &[]));
+            return (
+                Ok(admission::response(uid, true, None, &[])),
+                Reason::Skipped,
+            );
         };
         let class = spec["runtimeClassName"].as_str().unwrap_or("");
         if !self.config.runtime_classes.iter().any(|c| c == class) {
             // Not a Wasm workload: not this webhook's business.
-            return Ok(admission::response(uid, true, None, &[]));
+            let answer = admission::response(uid, true, None, &[]);
+            return (Ok(answer), Reason::OtherRuntime);
         }
         let images = match admission::images(spec, MAX_IMAGES) {
             Ok(i) => i,
             Err(e) => {
-                return Ok(admission::response(
-                    uid,
-                    false,
-                    Some(&format!("wasmcert: {e}")),
-                    &[],
-                ));
+                let answer = admission::response(uid, false, Some(&format!("wasmcert: {e}")), &[]);
+                return (Ok(answer), Reason::InvalidPod);
             }
         };
-        let decide_all = futures_util::future::join_all(images.iter().map(|i| self.decide(i)));
-        let verdicts = match tokio::time::timeout(self.config.deadline, decide_all).await {
+        let decide_all = futures_util::future::join_all(images.iter().map(|i| self.outcome(i)));
+        let outcomes = match tokio::time::timeout(self.config.deadline, decide_all).await {
             Ok(v) => v,
             Err(_) => {
                 let msg = format!(
                     "wasmcert: the images could not be checked within {} ms",
                     self.config.deadline.as_millis()
                 );
-                return Ok(if self.config.fail_open {
+                let answer = if self.config.fail_open {
                     admission::response(uid, true, None, &[format!("{msg}; allowed (fail-open)")])
                 } else {
                     admission::response(
@@ -238,16 +285,26 @@ impl Admitter {
                         Some(&format!("{msg}; denied (fail-closed)")),
                         &[],
                     )
-                });
+                };
+                return (Ok(answer), Reason::Timeout);
             }
         };
         let mut denied = Vec::new();
         let mut warnings = Vec::new();
-        for (image, v) in images.iter().zip(&verdicts) {
-            match v {
-                Ok(v) => {
+        // The reason class: the first denial, else the first failure, else whether anything
+        // was evaluated for this review.
+        let (mut denial, mut failure, mut evaluated) = (None, None, false);
+        for (image, o) in images.iter().zip(&outcomes) {
+            match o {
+                Outcome::Decided(v, cached) => {
+                    evaluated |= !cached;
                     warnings.extend(v.warnings.iter().map(|w| format!("{image}: {w}")));
                     if !v.allowed {
+                        denial.get_or_insert(if v.denied_rules == [DIGEST_REQUIRED] {
+                            Reason::DigestRequired
+                        } else {
+                            Reason::PolicyDenied
+                        });
                         denied.push(format!(
                             "{image} denied by {} ({})",
                             v.denied_rules.join(", "),
@@ -255,16 +312,25 @@ impl Admitter {
                         ));
                     }
                 }
-                Err(e) if self.config.fail_open => {
-                    warnings.push(format!(
-                        "{image} could not be checked, allowed (fail-open): {e}"
-                    ));
+                Outcome::Failed(reason, e) => {
+                    failure.get_or_insert(*reason);
+                    if self.config.fail_open {
+                        warnings.push(format!(
+                            "{image} could not be checked, allowed (fail-open): {e}"
+                        ));
+                    } else {
+                        denied.push(format!("{image} could not be checked (fail-closed): {e}"));
+                    }
                 }
-                Err(e) => denied.push(format!("{image} could not be checked (fail-closed): {e}")),
             }
         }
+        let reason = denial.or(failure).unwrap_or(if evaluated {
+            Reason::PolicyAllowed
+        } else {
+            Reason::Cached
+        });
         if denied.is_empty() {
-            return Ok(admission::response(uid, true, None, &warnings));
+            return (Ok(admission::response(uid, true, None, &warnings)), reason);
         }
         let mut message = format!(
             "wasmcert denied {} of {} images: {}",
@@ -280,7 +346,8 @@ impl Admitter {
             message.truncate(cut);
             message.push('…');
         }
-        Ok(admission::response(uid, false, Some(&message), &warnings))
+        let answer = admission::response(uid, false, Some(&message), &warnings);
+        (Ok(answer), reason)
     }
 
     /// The digest an image resolves to, reusing a tag's resolution for `tag_ttl`.
@@ -292,16 +359,21 @@ impl Admitter {
             return Ok(d.clone());
         }
         let key = source.display();
-        if let Some((d, at)) = self
+        let fresh = self
             .tags
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
-            && at.elapsed() < self.config.tag_ttl
-        {
-            return Ok(d.clone());
+            .filter(|(_, at)| at.elapsed() < self.config.tag_ttl)
+            .map(|(d, _)| d.clone());
+        self.metrics.cache_lookup(Cache::Tag, fresh.is_some());
+        if let Some(d) = fresh {
+            return Ok(d);
         }
-        let d = self.fetch.resolve(source).await?;
+        let d = self
+            .metrics
+            .registry(RegistryOp::Resolve, self.fetch.resolve(source))
+            .await?;
         let mut tags = self.tags.lock().unwrap_or_else(|p| p.into_inner());
         if tags.len() >= MAX_CACHE {
             tags.clear();
@@ -312,16 +384,42 @@ impl Admitter {
 
     /// Decide on one container image.
     pub async fn decide(&self, image: &str) -> Result<Verdict, Error> {
+        match self.outcome(image).await {
+            Outcome::Decided(v, _) => Ok(v),
+            Outcome::Failed(_, e) => Err(e),
+        }
+    }
+
+    async fn outcome(&self, image: &str) -> Outcome {
+        match self.decide_classified(image).await {
+            Ok((v, cached)) => Outcome::Decided(v, cached),
+            Err((reason, e)) => Outcome::Failed(reason, e),
+        }
+    }
+
+    /// Decide on one container image: the verdict and whether it came from the cache, or why
+    /// the image could not be checked.
+    async fn decide_classified(&self, image: &str) -> Result<(Verdict, bool), (Reason, Error)> {
         use std::sync::atomic::Ordering::Relaxed;
+        let registry_error = |e: Error| {
+            let reason = match RegistryErrorClass::of(&e) {
+                RegistryErrorClass::NotWasm => Reason::NotWasm,
+                _ => Reason::RegistryError,
+            };
+            (reason, e)
+        };
         let reference = admission::image_reference(image);
         let source = match wasmcert_oci::parse(&reference) {
             Some(Ok(s)) => s,
-            Some(Err(e)) => return Err(e),
-            None => return Err(Error(format!("{image} is not an image reference"))),
+            Some(Err(e)) => return Err((Reason::InvalidReference, e)),
+            None => {
+                let e = Error(format!("{image} is not an image reference"));
+                return Err((Reason::InvalidReference, e));
+            }
         };
         if !self.config.allow_tags && matches!(&source, Source::Registry { digest: None, .. }) {
             // A policy decision, not a failure to check: denied even with `fail_open`.
-            return Ok(Verdict {
+            let verdict = Verdict {
                 allowed: false,
                 denied_rules: vec![DIGEST_REQUIRED.into()],
                 reasons: vec![format!(
@@ -332,18 +430,21 @@ impl Admitter {
                 )],
                 warnings: Vec::new(),
                 from_attestation: false,
-            });
+            };
+            return Ok((verdict, false));
         }
-        let digest = self.digest_of(&source).await?;
+        let digest = self.digest_of(&source).await.map_err(registry_error)?;
         let key = format!("{digest}\0{}\0{}", self.policy_hash, today());
-        if let Some(v) = self
+        let cached = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
-        {
+            .cloned();
+        self.metrics.cache_lookup(Cache::Decision, cached.is_some());
+        if let Some(v) = cached {
             self.stats.cache_hits.fetch_add(1, Relaxed);
-            return Ok(v.clone());
+            return Ok((v, true));
         }
         let Source::Registry {
             registry,
@@ -351,7 +452,8 @@ impl Admitter {
             ..
         } = &source
         else {
-            return Err(Error("only registry images are admitted".into()));
+            let e = Error("only registry images are admitted".into());
+            return Err((Reason::InvalidReference, e));
         };
         let pinned = Source::Registry {
             registry: registry.clone(),
@@ -361,7 +463,8 @@ impl Admitter {
         };
         let (analysis, bundles, from_attestation) = match self
             .signed_analysis(&pinned, &digest)
-            .await?
+            .await
+            .map_err(registry_error)?
         {
             Some((a, bundle)) => {
                 self.stats.attestations.fetch_add(1, Relaxed);
@@ -369,7 +472,11 @@ impl Admitter {
             }
             None => {
                 self.stats.pulls.fetch_add(1, Relaxed);
-                let artifact = self.fetch.fetch(&pinned).await?;
+                let artifact = self
+                    .metrics
+                    .registry(RegistryOp::Fetch, self.fetch.fetch(&pinned))
+                    .await
+                    .map_err(registry_error)?;
                 let validate = self.config.validate;
                 let path = pinned.display();
                 // Analysis is CPU work: off the reactor threads.
@@ -381,7 +488,9 @@ impl Admitter {
                     Ok::<_, Error>(a)
                 })
                 .await
-                .map_err(|e| Error(format!("the analysis did not finish: {e}")))??;
+                .map_err(|e| Error(format!("the analysis did not finish: {e}")))
+                .and_then(|r| r)
+                .map_err(|e| (Reason::NotWasm, e))?;
                 (a, Vec::new(), false)
             }
         };
@@ -392,8 +501,15 @@ impl Admitter {
             warnings: Vec::new(),
             from_attestation,
         };
-        for p in &self.policies {
-            let d = p.evaluate(&analysis, &bundles).map_err(Error)?;
+        let started = Instant::now();
+        let decisions = self
+            .policies
+            .iter()
+            .map(|p| p.evaluate(&analysis, &bundles))
+            .collect::<Result<Vec<_>, String>>();
+        self.metrics.policy_evaluated(started.elapsed());
+        let decisions = decisions.map_err(|e| (Reason::PolicyError, Error(e)))?;
+        for d in &decisions {
             verdict.allowed &= d.allowed;
             for f in d.findings.iter().filter(|f| f.excepted.is_none()) {
                 match f.level {
@@ -419,7 +535,7 @@ impl Admitter {
             cache.clear();
         }
         cache.insert(key, verdict.clone());
-        Ok(verdict)
+        Ok((verdict, false))
     }
 
     /// A signed analysis stored beside the artifact that a trusted key verifies for the
@@ -432,7 +548,14 @@ impl Admitter {
         if self.config.analysis_keys.is_empty() {
             return Ok(None);
         }
-        let Some(bytes) = self.fetch.attestation(pinned, manifest_digest).await? else {
+        let Some(bytes) = self
+            .metrics
+            .registry(
+                RegistryOp::Attestation,
+                self.fetch.attestation(pinned, manifest_digest),
+            )
+            .await?
+        else {
             return Ok(None);
         };
         for key in &self.config.analysis_keys {

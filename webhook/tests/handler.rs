@@ -1,7 +1,7 @@
 //! The admission handler on real AdmissionReview documents (tests/data/, in the shape the API
 //! server sends), with artifacts served from memory: which pods are judged, the response
 //! (uid, allowed, 403 with rule ids), caching by digest, fail-closed and fail-open, the
-//! deadline, and signed analyses standing in for a pull.
+//! deadline, and signed analyses standing in for a pull; and the metrics each review records.
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use wasmcert_analyzer::OciInfo;
 use wasmcert_oci::{Artifact, Error, Source};
+use wasmcert_webhook::metrics::{Cache, Lookup, Reason, RegistryErrorClass, RegistryOp};
 use wasmcert_webhook::{Admitter, Config, Fetch};
 
 const REG: &str = "registry.example.com";
@@ -272,7 +273,137 @@ fn failures_deny_by_default_and_allow_with_a_warning_when_fail_open() {
             .await
             .unwrap();
         assert_eq!(response(&v)["allowed"], false);
+        // Failing open or closed, a failure to check is an `error` review.
+        assert_eq!(closed.metrics().reviews(Reason::RegistryError), 1);
+        assert_eq!(open.metrics().reviews(Reason::RegistryError), 1);
+        assert_eq!(open.metrics().reviews(Reason::PolicyDenied), 1);
     });
+}
+
+/// Every review is counted once, with the reason class of its answer; cache lookups and
+/// registry errors are counted by kind. Sequential, so every count is exact.
+#[test]
+fn every_review_is_counted_once_with_its_reason_class() {
+    let mut f = fetcher();
+    let mut junk = artifact("junk", GOOD);
+    junk.wasm = b"\0asm but not really".to_vec();
+    junk.info.layer_digest = wasmcert_oci::sha256(&junk.wasm);
+    f.artifacts.insert("wasm/junk".into(), junk);
+    let a = Admitter::new(tags_allowed(), vec![policy("pack:baseline")], Box::new(f));
+    let good = format!("{REG}/wasm/good:1.0");
+    let listener = format!("{REG}/wasm/listener:1");
+    let gone = format!("{REG}/wasm/gone:1");
+    let junk = format!("{REG}/wasm/junk:1");
+    let no_image = {
+        let doc = String::from_utf8(review_doc("pod-wasm.json", "x", "y")).unwrap();
+        let mut v: Value = serde_json::from_str(&doc).unwrap();
+        v["request"]["object"]["spec"]["containers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("image");
+        v.to_string().into_bytes()
+    };
+    let expected = [
+        (
+            review_doc("pod-wasm.json", &good, &good),
+            Reason::PolicyAllowed,
+        ),
+        (review_doc("pod-wasm.json", &good, &good), Reason::Cached),
+        (
+            review_doc("pod-wasm.json", &listener, &listener),
+            Reason::PolicyDenied,
+        ),
+        (
+            review_doc("pod-wasm.json", &listener, &listener),
+            Reason::PolicyDenied,
+        ),
+        (review_doc("pod-runc.json", "", ""), Reason::OtherRuntime),
+        (
+            review_doc("pod-delete.json", &listener, ""),
+            Reason::Skipped,
+        ),
+        (
+            review_doc("pod-wasm.json", &gone, &gone),
+            Reason::RegistryError,
+        ),
+        (review_doc("pod-wasm.json", &junk, &junk), Reason::NotWasm),
+        (b"not json".to_vec(), Reason::BadRequest),
+        (no_image, Reason::InvalidPod),
+        (
+            review_doc("pod-wasm.json", "Not An Image!", "Not An Image!"),
+            Reason::InvalidReference,
+        ),
+        // The init container cannot be checked, the app is denied: a denial comes first.
+        (
+            review_doc("pod-wasm.json", &listener, &gone),
+            Reason::PolicyDenied,
+        ),
+    ];
+    run(async {
+        for (doc, reason) in &expected {
+            let before = a.metrics().reviews(*reason);
+            let _ = a.review(doc).await;
+            assert_eq!(
+                a.metrics().reviews(*reason),
+                before + 1,
+                "{reason}: {}",
+                String::from_utf8_lossy(doc)
+            );
+        }
+    });
+    let m = a.metrics();
+    let total: u64 = Reason::ALL.iter().map(|r| m.reviews(*r)).sum();
+    assert_eq!(total, expected.len() as u64);
+    assert_eq!(m.in_flight(), 0);
+    let text = m.encode();
+    assert!(
+        text.contains(&format!(
+            "wasmcert_webhook_review_duration_seconds_count {}\n",
+            expected.len()
+        )),
+        "{text}"
+    );
+    // Tags: good, listener, gone, junk missed once each, gone again (not cached: it failed);
+    // good, listener twice hit.
+    assert_eq!(m.cache_lookups(Cache::Tag, Lookup::Miss), 5);
+    assert_eq!(m.cache_lookups(Cache::Tag, Lookup::Hit), 3);
+    // Decisions: good, listener, junk missed; good, listener twice hit.
+    assert_eq!(m.cache_lookups(Cache::Decision, Lookup::Miss), 3);
+    assert_eq!(m.cache_lookups(Cache::Decision, Lookup::Hit), 3);
+    // `manifest unknown` (this fake registry's wording) is no class of wasmcert-oci's.
+    assert_eq!(
+        m.registry_errors(RegistryOp::Resolve, RegistryErrorClass::Other),
+        2
+    );
+    assert!(text.contains(
+        "wasmcert_webhook_registry_request_duration_seconds_count{operation=\"resolve\"} 5\n"
+    ));
+    assert!(text.contains(
+        "wasmcert_webhook_registry_request_duration_seconds_count{operation=\"fetch\"} 3\n"
+    ));
+    // Policies ran on good and listener (junk did not analyse).
+    assert!(text.contains("wasmcert_webhook_policy_evaluation_duration_seconds_count 2\n"));
+    // Nothing from the reviews (an image, a pod name, a uid) is in the metrics.
+    for secret in ["registry.example.com", "edge-fn", "705ab4f5", "wasm/"] {
+        assert!(!text.contains(secret), "{secret}");
+    }
+
+    // Tags denied (the default) are their own reason.
+    let strict = Admitter::new(
+        Config::default(),
+        vec![policy("pack:baseline")],
+        Box::new(fetcher()),
+    );
+    run(async {
+        review_pod(&strict, &good, &good).await;
+    });
+    assert_eq!(strict.metrics().reviews(Reason::DigestRequired), 1);
+    assert_eq!(
+        strict
+            .metrics()
+            .cache_lookups(Cache::Decision, Lookup::Miss),
+        0
+    );
 }
 
 #[test]
@@ -307,6 +438,14 @@ fn the_deadline_bounds_a_review() {
                 .contains("within 200 ms; denied (fail-closed)")
         );
     });
+    let m = a.metrics();
+    assert_eq!(m.reviews(Reason::Timeout), 1);
+    // The pull cut by the deadline is counted, as cancelled.
+    assert_eq!(
+        m.registry_errors(RegistryOp::Fetch, RegistryErrorClass::Cancelled),
+        1
+    );
+    assert_eq!(m.in_flight(), 0);
 }
 
 #[test]
