@@ -24,6 +24,7 @@ PUB="$OUT/wasmcert-project.pub"
 
 scripts/install-validators.sh      # wasmtime CLI, wamr + wamrc in .ci/tools/bin
 scripts/install-old-wasmtime.sh    # wasmtime-py 33.0.0, 46.0.1, current
+scripts/install-runtimes.sh        # npm/PyPI WASI libraries for the launcher adapters
 cargo build --release --locked -q
 WC="$ROOT/target/release/wasmcert"
 export PATH="$ROOT/.ci/tools/bin:$PATH"
@@ -37,6 +38,16 @@ RUNTIMES=(
   "node|--runtime node"
   "wasmtime-py-33|--adapter certify/adapters/wasmtime-py-33.toml --runtime-path .ci/tools/wasmtime-py-33/bin/python"
   "wasmtime-py-46|--adapter certify/adapters/wasmtime-py-46.toml --runtime-path .ci/tools/wasmtime-py-46/bin/python"
+  "wasmtime-py|--adapter certify/adapters/wasmtime-py.toml --runtime-path .ci/tools/wasmtime-py-current/bin/python"
+  # WASI libraries through their launchers (scripts/install-runtimes.sh); each report's
+  # runtime.version names the package and its version.
+  "browser-wasi-shim|--adapter certify/adapters/browser-wasi-shim.toml --runtime-path .ci/tools/browser-wasi-shim/bin/node"
+  "wasm-util|--adapter certify/adapters/wasm-util.toml --runtime-path .ci/tools/wasm-util/bin/node"
+  "wasi-js|--adapter certify/adapters/wasi-js.toml --runtime-path .ci/tools/wasi-js/bin/node"
+  "wasmer-wasi|--adapter certify/adapters/wasmer-wasi.toml --runtime-path .ci/tools/wasmer-wasi/bin/node"
+  "pywasm|--adapter certify/adapters/pywasm.toml --runtime-path .ci/tools/pywasm/bin/python"
+  "wasmer-py|--adapter certify/adapters/wasmer-py.toml --runtime-path .ci/tools/wasmer-py/bin/python"
+  "wasmer-sdk|--adapter certify/adapters/wasmer-sdk.toml --runtime-path .ci/tools/wasmer-sdk-py/bin/python"
 )
 rm -rf "$OUT/bundles.new"; mkdir -p "$OUT/bundles.new"
 for entry in "${RUNTIMES[@]}"; do

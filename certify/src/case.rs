@@ -1,6 +1,5 @@
 //! Loading cases: our suite format (`suites/<category>/<case-id>/{case.toml,module.wat}`, see
-//! `suites/README.md`) and the WASI testsuite format (`manifest.json` + `NAME.wasm` +
-//! optional `NAME.json`).
+//! `suites/README.md`). The WASI testsuite format is read in [`crate::testsuite`].
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -107,10 +106,6 @@ pub struct FileSpec {
     pub path: String,
     #[serde(default)]
     pub content: String,
-    /// Copy this host file byte for byte instead of writing `content` (WASI testsuite fixtures,
-    /// which may be binary). Not settable from case.toml.
-    #[serde(skip)]
-    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -242,8 +237,11 @@ pub struct Case {
     pub dir: PathBuf,
     pub module: Module,
     pub spec: Spec,
-    /// A reason this case cannot run anywhere (an unsupported WASI testsuite operation).
+    /// A reason this case cannot run anywhere.
     pub unsupported: Option<String>,
+    /// A WASI testsuite test: run by its operations ([`crate::testsuite::run`]), not by
+    /// `spec.run` and `spec.expect`.
+    pub wasi: Option<std::sync::Arc<crate::testsuite::Test>>,
 }
 
 impl Case {
@@ -253,10 +251,30 @@ impl Case {
             Module::Wat(p) => {
                 wat::parse_file(p).with_context(|| format!("compiling {}", p.display()))
             }
-            Module::Wasm(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display())),
+            Module::Wasm(p) => read_module(p),
             Module::Bytes(b) => Ok(b.as_ref().clone()),
         }
     }
+}
+
+/// Read a testsuite module: a regular file (through symlinks) of at most
+/// [`MAX_WASM_BYTES`](crate::testsuite::MAX_WASM_BYTES) bytes. The loader checked it; a file
+/// swapped since then is caught here.
+pub fn read_module(p: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(p).with_context(|| format!("reading {}", p.display()))?;
+    if !f.metadata()?.is_file() {
+        bail!("{}: not a regular file", p.display());
+    }
+    let max = crate::testsuite::MAX_WASM_BYTES;
+    let mut buf = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("reading {}", p.display()))?;
+    if buf.len() as u64 > max {
+        bail!("{}: larger than {max} bytes", p.display());
+    }
+    Ok(buf)
 }
 
 /// Load every case below `root` (`root/<category>/<case-id>/case.toml`), sorted by id.
@@ -318,6 +336,7 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
                 module: Module::Wat(module),
                 spec,
                 unsupported: None,
+                wasi: None,
             });
         }
     }
@@ -372,225 +391,7 @@ pub fn suite_digest(cases: &[Case]) -> String {
     hex::encode(h.finalize())
 }
 
-/// Spec files larger than this are refused: real ones are a few hundred bytes, and a hostile
-/// testsuite directory must not make the loader read a disk image.
-pub const MAX_SPEC_BYTES: u64 = 1 << 20;
-/// Arguments, variables and fixture dirs kept per spec (real specs have a handful).
-const MAX_SPEC_ITEMS: usize = 4096;
-
-/// A test spec of the WASI testsuite (`NAME.json`).
-#[derive(Debug, Default, Deserialize)]
-struct TestsuiteSpec {
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    dirs: Vec<String>,
-    root: Option<String>,
-    exit_code: Option<i32>,
-    stdout: Option<String>,
-    stderr: Option<String>,
-    /// Newer, operation-style specs (sequences of calls); not supported by this runner.
-    operations: Option<serde_json::Value>,
-}
-
-/// What a WASI testsuite spec asks for, checked: fixture dirs are relative paths inside the
-/// work dir, and `unsupported` is set for operation-style specs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedSpec {
-    pub args: Vec<String>,
-    pub env: BTreeMap<String, String>,
-    /// `dirs`, then `root` when given.
-    pub fixture_dirs: Vec<String>,
-    pub exit_code: i32,
-    pub stdout: Option<String>,
-    pub stderr: Option<String>,
-    pub unsupported: Option<String>,
-}
-
-/// Parse and check the text of a WASI testsuite spec (`NAME.json`). `file` names it in errors.
-/// Pure (no filesystem): `load_wasi_testsuite` and the `wasi_testsuite_spec` fuzz target use it.
-pub fn parse_testsuite_spec(text: &str, file: &Path) -> Result<ParsedSpec> {
-    if text.len() as u64 > MAX_SPEC_BYTES {
-        bail!(
-            "{}: {} bytes, larger than the {MAX_SPEC_BYTES}-byte bound for a test spec",
-            file.display(),
-            text.len()
-        );
-    }
-    let ts: TestsuiteSpec = serde_json::from_str(text)
-        .map_err(|e| anyhow::anyhow!("{}: invalid test spec: {e}", file.display()))?;
-    if ts.args.len() + ts.env.len() + ts.dirs.len() > MAX_SPEC_ITEMS {
-        bail!(
-            "{}: more than {MAX_SPEC_ITEMS} args, env variables and dirs",
-            file.display()
-        );
-    }
-    let mut fixture_dirs = ts.dirs.clone();
-    if let Some(r) = &ts.root {
-        fixture_dirs.push(r.clone());
-    }
-    for d in &fixture_dirs {
-        check_relative(file, d)?;
-    }
-    for k in ts.env.keys() {
-        if k.is_empty() || k.contains(['=', '\0']) {
-            bail!(
-                "{}: environment variable name {k:?} is not valid",
-                file.display()
-            );
-        }
-    }
-    Ok(ParsedSpec {
-        args: ts.args,
-        env: ts.env,
-        fixture_dirs,
-        exit_code: ts.exit_code.unwrap_or(0),
-        stdout: ts.stdout,
-        stderr: ts.stderr,
-        unsupported: ts
-            .operations
-            .map(|_| "operation-style test specs are not supported by this runner".to_string()),
-    })
-}
-
-/// Load a directory in the WASI testsuite format: `manifest.json` names the suite, every
-/// `NAME.wasm` is a test, `NAME.json` (optional) its spec; a missing spec means exit 0.
-/// Directories named in `dirs` are fixtures next to the tests; they are copied into the work
-/// dir and preopened under the same name.
-pub fn load_wasi_testsuite(root: &Path) -> Result<(String, Vec<Case>)> {
-    let manifest_path = root.join("manifest.json");
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&manifest_path)
-            .with_context(|| format!("reading {}", manifest_path.display()))?,
-    )
-    .with_context(|| format!("{}: invalid JSON", manifest_path.display()))?;
-    let name = manifest
-        .get("name")
-        .and_then(|n| n.as_str())
-        .unwrap_or("wasi-testsuite")
-        .to_string();
-    let mut wasm: Vec<PathBuf> = std::fs::read_dir(root)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-        .collect();
-    wasm.sort();
-    let category = sanitize(&name);
-    let mut cases = Vec::new();
-    for w in wasm {
-        let stem = w
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let spec_path = w.with_extension("json");
-        let ts = if spec_path.is_file() {
-            let len = std::fs::metadata(&spec_path)?.len();
-            if len > MAX_SPEC_BYTES {
-                bail!(
-                    "{}: {len} bytes, larger than the {MAX_SPEC_BYTES}-byte bound for a test spec",
-                    spec_path.display()
-                );
-            }
-            parse_testsuite_spec(&std::fs::read_to_string(&spec_path)?, &spec_path)?
-        } else {
-            parse_testsuite_spec("{}", &spec_path)?
-        };
-        let unsupported = ts.unsupported.clone();
-        let mut dirs = Vec::new();
-        let mut setup = Setup::default();
-        for d in &ts.fixture_dirs {
-            dirs.push(Preopen {
-                host: format!("sandbox/{d}"),
-                guest: d.clone(),
-                mode: "rw".into(),
-            });
-            copy_fixture(&root.join(d), d, &mut setup)?;
-        }
-        let spec = Spec {
-            summary: format!("WASI testsuite `{stem}`"),
-            source: format!("{}", w.display()),
-            run: Run {
-                args: ts.args,
-                env: ts.env,
-                stdin: None,
-                dirs,
-            },
-            limits: Limits {
-                timeout_ms: Some(30_000),
-                ..Limits::default()
-            },
-            requires: Vec::new(),
-            setup,
-            expect: Expect {
-                exit_code: Some(ts.exit_code),
-                stdout_prefix: ts.stdout,
-                stderr_prefix: ts.stderr,
-                ..Expect::default()
-            },
-        };
-        cases.push(Case {
-            id: format!("{category}/{stem}"),
-            category: category.clone(),
-            dir: root.to_path_buf(),
-            module: Module::Wasm(w),
-            spec,
-            unsupported,
-        });
-    }
-    Ok((name, cases))
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-/// Record a fixture directory's files as setup entries below `sandbox/<rel>`.
-fn copy_fixture(src: &Path, rel: &str, setup: &mut Setup) -> Result<()> {
-    if !src.is_dir() {
-        setup.dirs.push(format!("sandbox/{rel}"));
-        return Ok(());
-    }
-    let mut stack = vec![(src.to_path_buf(), rel.to_string(), 0usize)];
-    while let Some((dir, rel, depth)) = stack.pop() {
-        if depth > 32 {
-            bail!("fixture {} nests too deeply", src.display());
-        }
-        setup.dirs.push(format!("sandbox/{rel}"));
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()).collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let ft = e.file_type()?;
-            let r = format!("{rel}/{name}");
-            if ft.is_symlink() {
-                let t = std::fs::read_link(e.path())?;
-                setup.symlinks.push(LinkSpec {
-                    path: format!("sandbox/{r}"),
-                    target: t.to_string_lossy().into_owned(),
-                });
-            } else if ft.is_dir() {
-                stack.push((e.path(), r, depth + 1));
-            } else {
-                setup.files.push(FileSpec {
-                    path: format!("sandbox/{r}"),
-                    content: String::new(),
-                    source: Some(e.path()),
-                });
-            }
-        }
-    }
-    Ok(())
-}
+pub use crate::testsuite::{MAX_SPEC_BYTES, load_wasi_testsuite, parse_testsuite_spec};
 
 /// Keep the cases of shard `k` of `n` (1-based), by position in id order.
 pub fn shard(cases: Vec<Case>, k: usize, n: usize) -> Vec<Case> {

@@ -4,14 +4,21 @@
 //! `PATH` plus the host secret the oracle watches for (granted variables reach the guest
 //! through the adapter's `env` flag, never through the runtime's environment).
 
-use crate::runtime::{End, Identity, OUTPUT_CAP, Prepared, RawRun, Runtime};
+use crate::runtime::{
+    End, Exit, Identity, Missing, OUTPUT_CAP, Prepared, RawRun, Runtime, Session, Spawn,
+};
+use crate::stream::Pipe;
+use crate::testsuite::{Needs, Proposal, WasiVersion, World};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::io::Read;
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Built-in adapters: name → TOML.
@@ -28,6 +35,24 @@ pub const BUILTIN: &[(&str, &str)] = &[
 const LAUNCHERS: &[(&str, &str)] = &[
     ("node-wasi.mjs", include_str!("../adapters/node-wasi.mjs")),
     ("wasmtime-py.py", include_str!("../adapters/wasmtime-py.py")),
+    // Shared by the JavaScript WASI launchers below (imported as `./js-wasi-common.mjs`).
+    (
+        "js-wasi-common.mjs",
+        include_str!("../adapters/js-wasi-common.mjs"),
+    ),
+    (
+        "browser-wasi-shim.mjs",
+        include_str!("../adapters/browser-wasi-shim.mjs"),
+    ),
+    ("wasm-util.mjs", include_str!("../adapters/wasm-util.mjs")),
+    ("wasi-js.mjs", include_str!("../adapters/wasi-js.mjs")),
+    (
+        "wasmer-wasi.mjs",
+        include_str!("../adapters/wasmer-wasi.mjs"),
+    ),
+    ("pywasm-wasi.py", include_str!("../adapters/pywasm-wasi.py")),
+    ("wasmer-py.py", include_str!("../adapters/wasmer-py.py")),
+    ("wasmer-sdk.py", include_str!("../adapters/wasmer-sdk.py")),
 ];
 
 /// Resident memory a runtime may use before the runner kills it. Real runtimes reach 6-8 GiB
@@ -59,6 +84,42 @@ pub struct Adapter {
     /// Whether the runtime passes the runner's stdin to the guest.
     #[serde(default = "yes")]
     pub stdin: bool,
+    /// What the runtime runs of the WASI testsuite, and how (docs/wasi-testsuite.md).
+    pub wasi_testsuite: Option<WasiTestsuite>,
+}
+
+/// `[wasi_testsuite]`: the WASI versions, worlds and proposals a runtime runs and how to
+/// express each, for `certify --wasi-testsuite`. A test needing anything not declared here is
+/// `not-supported`, naming what is missing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WasiTestsuite {
+    /// World (`wasi:cli/command`, `wasi:http/service`) → the argument template of a run:
+    /// literals and the whole-element placeholders `{version}`, `{env}`, `{root}`, `{module}`,
+    /// `{args}`, plus `{launcher:NAME}` inside literals.
+    pub worlds: BTreeMap<String, Vec<String>>,
+    /// WASI version (`wasm32-wasip1`, ...) → the arguments `{version}` expands to. Inside
+    /// them, `{proposals}` is replaced by the fragments of the test's proposals.
+    pub versions: BTreeMap<String, Vec<String>>,
+    /// Proposal (`http`, `sockets`) → the text `{proposals}` gets for it (in this order:
+    /// http, sockets). A proposal that is not listed is not supported.
+    #[serde(default)]
+    pub proposals: BTreeMap<String, String>,
+    /// How to preopen a directory as the guest's `/` (`{host}`). Absent: tests with a `root`
+    /// are not supported.
+    pub root: Option<Vec<String>>,
+    /// How long a `wait` waits for the guest to end (upstream's adapter `get_timeout_seconds`,
+    /// 5 s by default).
+    #[serde(default = "wait_timeout_ms")]
+    pub wait_timeout_ms: u64,
+    /// Variables for the runtime process's own environment (never the guest's), e.g. where its
+    /// compile cache is. `{cache}` expands to a directory wasmcert keeps for this adapter.
+    #[serde(default)]
+    pub runtime_env: BTreeMap<String, String>,
+}
+
+fn wait_timeout_ms() -> u64 {
+    5_000
 }
 
 fn version_args() -> Vec<String> {
@@ -131,7 +192,91 @@ pub fn parse_adapter(text: &str, origin: &str) -> Result<Adapter> {
     if !a.command.iter().any(|c| c == "{module}") {
         bail!("{origin}: `command` must contain \"{{module}}\"");
     }
+    if let Some(w) = &a.wasi_testsuite {
+        check_wasi_testsuite(w).with_context(|| format!("{origin}: invalid [wasi_testsuite]"))?;
+    }
     Ok(a)
+}
+
+fn check_wasi_testsuite(w: &WasiTestsuite) -> Result<()> {
+    for (world, template) in &w.worlds {
+        if World::parse(world).is_none() {
+            bail!(
+                "unknown world {world:?} (known: {})",
+                World::ALL
+                    .iter()
+                    .map(|w| w.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if !template.iter().any(|c| c == "{module}") {
+            bail!("the template of {world} must contain \"{{module}}\"");
+        }
+    }
+    for v in w.versions.keys() {
+        if WasiVersion::parse(v).is_none() {
+            bail!(
+                "unknown WASI version {v:?} (known: {})",
+                WasiVersion::ALL
+                    .iter()
+                    .map(|v| v.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    for p in w.proposals.keys() {
+        if Proposal::parse(p).is_none() {
+            bail!(
+                "unknown proposal {p:?} (known: {})",
+                Proposal::ALL
+                    .iter()
+                    .map(|p| p.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    if w.wait_timeout_ms == 0 || w.wait_timeout_ms > crate::testsuite::TEST_DEADLINE_MS {
+        bail!(
+            "wait_timeout_ms must be between 1 and {}",
+            crate::testsuite::TEST_DEADLINE_MS
+        );
+    }
+    for k in w.runtime_env.keys() {
+        if k.is_empty() || k.contains(['=', '\0']) || k == "PATH" || k == "WASMCERT_HOST_SECRET" {
+            bail!("runtime_env cannot set {k:?}");
+        }
+    }
+    Ok(())
+}
+
+/// Where runtimes keep their compile caches between runs (`{cache}` in `runtime_env`):
+/// `$WASMCERT_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmcert`, else `~/.cache/wasmcert`, else the
+/// system temp dir; one directory per adapter name, private to the user.
+pub fn cache_dir(adapter: &str) -> PathBuf {
+    let base = std::env::var_os("WASMCERT_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("wasmcert")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wasmcert")))
+        .unwrap_or_else(|| std::env::temp_dir().join("wasmcert-cache"));
+    let name: String = adapter
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let dir = base.join(name);
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir);
+    dir
 }
 
 pub fn builtin(name: &str) -> Option<Result<Adapter>> {
@@ -158,10 +303,11 @@ pub struct CommandRuntime {
     adapter: Adapter,
     program: PathBuf,
     identity: Identity,
-    trap_re: Option<regex::Regex>,
-    refused_re: Option<regex::Regex>,
+    results: Classifier,
     launchers: tempfile::TempDir,
     rss_cap: u64,
+    /// `[wasi_testsuite].runtime_env`, `{cache}` expanded.
+    wasi_env: Vec<(String, String)>,
 }
 
 impl CommandRuntime {
@@ -230,11 +376,29 @@ impl CommandRuntime {
             .map(regex::Regex::new)
             .transpose()?;
         Ok(CommandRuntime {
+            wasi_env: adapter
+                .wasi_testsuite
+                .as_ref()
+                .map(|w| {
+                    let cache = if w.runtime_env.values().any(|v| v.contains("{cache}")) {
+                        cache_dir(&adapter.name).to_string_lossy().into_owned()
+                    } else {
+                        String::new()
+                    };
+                    w.runtime_env
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.replace("{cache}", &cache)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            results: Classifier {
+                trap_exit_codes: adapter.results.trap_exit_codes.clone(),
+                trap_re,
+                refused_re,
+            },
             adapter,
             program,
             identity,
-            trap_re,
-            refused_re,
             launchers,
             rss_cap: RSS_CAP,
         })
@@ -257,6 +421,107 @@ impl CommandRuntime {
                 s
             })
             .collect()
+    }
+
+    /// The adapter's `[precompile]` step, if any: the module to run, or how the step ended (a
+    /// crash or hang is the runtime's; an error exit or no output is a refusal).
+    #[allow(clippy::type_complexity)]
+    fn precompile(
+        &self,
+        wasm: &Path,
+        work: &Path,
+        deadline: Duration,
+    ) -> Result<std::result::Result<PathBuf, (End, Vec<u8>, Vec<u8>, Vec<String>)>> {
+        let Some(pc) = &self.adapter.precompile else {
+            return Ok(Ok(wasm.to_path_buf()));
+        };
+        let compiled = wasm.with_extension(&pc.extension);
+        let args = Self::expand(
+            &pc.args,
+            &[
+                ("module", wasm.to_string_lossy().into_owned()),
+                ("compiled", compiled.to_string_lossy().into_owned()),
+            ],
+        );
+        let prog = resolve(&pc.program)
+            .with_context(|| format!("precompiler `{}` not found in PATH", pc.program))?;
+        let mut cmd = Command::new(prog);
+        cmd.args(&args).current_dir(work.join("cwd"));
+        let (end, out, err) = supervise(cmd, None, deadline, &[], self.rss_cap)?;
+        if let End::Signaled(_) | End::TimedOut | End::MemoryCap(_) = end {
+            return Ok(Err((end, out, err, args)));
+        }
+        if !matches!(end, End::Exited(0)) || !compiled.is_file() {
+            let why = format!("precompilation failed: {}", String::from_utf8_lossy(&err));
+            return Ok(Err((End::Refused(why), out, err, args)));
+        }
+        Ok(Ok(compiled))
+    }
+
+    /// A literal template element, with `{launcher:NAME}` replaced.
+    fn literal(&self, t: &str) -> String {
+        let mut s = t.to_string();
+        for (name, _) in LAUNCHERS {
+            s = s.replace(
+                &format!("{{launcher:{name}}}"),
+                &self.launchers.path().join(name).to_string_lossy(),
+            );
+        }
+        s
+    }
+
+    /// The argv of a WASI testsuite run, from `[wasi_testsuite]`.
+    fn wasi_argv(&self, s: &Spawn<'_>) -> Result<Vec<String>> {
+        let Some(w) = &self.adapter.wasi_testsuite else {
+            bail!("the adapter has no [wasi_testsuite] section");
+        };
+        let template = w
+            .worlds
+            .get(s.world.label())
+            .with_context(|| format!("the adapter does not declare the world {}", s.world))?;
+        let version = w
+            .versions
+            .get(s.version.label())
+            .with_context(|| format!("the adapter does not declare {}", s.version))?;
+        let mut fragments = String::new();
+        for p in Proposal::ALL {
+            if s.proposals.contains(p)
+                && let Some(f) = w.proposals.get(p.label())
+            {
+                fragments.push_str(f);
+            }
+        }
+        let mut argv = Vec::new();
+        for c in template {
+            match c.as_str() {
+                "{version}" => {
+                    argv.extend(version.iter().map(|v| v.replace("{proposals}", &fragments)))
+                }
+                "{env}" => {
+                    for (k, v) in s.env {
+                        let Some(t) = &self.adapter.flags.env else {
+                            bail!("adapter cannot pass environment variables")
+                        };
+                        argv.extend(Self::expand(t, &[("key", k.clone()), ("value", v.clone())]));
+                    }
+                }
+                "{root}" => {
+                    if let Some(root) = s.root {
+                        let Some(t) = &w.root else {
+                            bail!("adapter cannot preopen a directory as the guest's /")
+                        };
+                        argv.extend(Self::expand(
+                            t,
+                            &[("host", root.to_string_lossy().into_owned())],
+                        ));
+                    }
+                }
+                "{module}" => argv.push(s.module.to_string_lossy().into_owned()),
+                "{args}" => argv.extend(s.args.iter().cloned()),
+                other => argv.push(self.literal(other)),
+            }
+        }
+        Ok(argv)
     }
 
     fn argv(&self, p: &Prepared<'_>, module: &Path) -> Result<Vec<String>> {
@@ -316,16 +581,7 @@ impl CommandRuntime {
                 "{env}" => argv.extend(env.iter().cloned()),
                 "{args}" => argv.extend(p.args()),
                 "{module}" => argv.push(module.to_string_lossy().into_owned()),
-                other => {
-                    let mut s = other.to_string();
-                    for (name, _) in LAUNCHERS {
-                        s = s.replace(
-                            &format!("{{launcher:{name}}}"),
-                            &self.launchers.path().join(name).to_string_lossy(),
-                        );
-                    }
-                    argv.push(s);
-                }
+                other => argv.push(self.literal(other)),
             }
         }
         Ok(argv)
@@ -353,54 +609,130 @@ impl Runtime for CommandRuntime {
         }
     }
 
+    fn wasi_missing(&self, n: &Needs) -> Option<Missing> {
+        let name = &self.adapter.name;
+        let miss = |missing: String, why: String| Some(Missing { missing, why });
+        let Some(w) = &self.adapter.wasi_testsuite else {
+            return miss(
+                n.version.label().into(),
+                format!(
+                    "the adapter `{name}` declares no WASI testsuite support (no [wasi_testsuite])"
+                ),
+            );
+        };
+        if !w.versions.contains_key(n.version.label()) {
+            return miss(
+                n.version.label().into(),
+                format!(
+                    "the adapter `{name}` does not declare the WASI version {}",
+                    n.version
+                ),
+            );
+        }
+        let Some(template) = w.worlds.get(n.world.label()) else {
+            return miss(
+                n.world.label().into(),
+                format!(
+                    "the adapter `{name}` does not declare the world {}",
+                    n.world
+                ),
+            );
+        };
+        if let Some(p) = n
+            .proposals
+            .iter()
+            .find(|p| !w.proposals.contains_key(p.label()))
+        {
+            return miss(
+                format!("proposal:{p}"),
+                format!("the adapter `{name}` does not declare the proposal {p}"),
+            );
+        }
+        let has = |ph: &str| template.iter().any(|c| c == ph);
+        if n.root && (w.root.is_none() || !has("{root}")) {
+            return miss(
+                "root-dir".into(),
+                format!(
+                    "the adapter `{name}` cannot preopen a directory as the guest's / (`root`)"
+                ),
+            );
+        }
+        if n.env && (self.adapter.flags.env.is_none() || !has("{env}")) {
+            return miss("env".into(), "the runtime cannot express `env`".into());
+        }
+        if n.args && !has("{args}") {
+            return miss("args".into(), "the runtime cannot express `args`".into());
+        }
+        if n.stdin && !self.adapter.stdin {
+            return miss("stdin".into(), "the runtime cannot express `stdin`".into());
+        }
+        None
+    }
+
+    fn wasi_wait_timeout(&self) -> Duration {
+        Duration::from_millis(
+            self.adapter
+                .wasi_testsuite
+                .as_ref()
+                .map_or(wait_timeout_ms(), |w| w.wait_timeout_ms),
+        )
+    }
+
+    fn spawn(&self, s: &Spawn<'_>) -> Result<Box<dyn Session>> {
+        let left = s.deadline.saturating_duration_since(Instant::now());
+        let module = match self.precompile(s.module, s.work, left)? {
+            Ok(m) => m,
+            Err((end, out, err, command)) => {
+                return Ok(Box::new(Ended::new(
+                    Exit {
+                        end,
+                        returncode: None,
+                    },
+                    &out,
+                    &err,
+                    command,
+                )));
+            }
+        };
+        let s = &Spawn {
+            module: &module,
+            ..*s
+        };
+        let argv = self.wasi_argv(s)?;
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&argv).current_dir(s.work.join("cwd"));
+        let mut env: Vec<(&str, &str)> = vec![("WASMCERT_HOST_SECRET", s.env_secret)];
+        env.extend(self.wasi_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if s.debug {
+            env.push(("DEBUG", "true"));
+        }
+        let mut command = vec![self.program.to_string_lossy().into_owned()];
+        command.extend(argv);
+        Ok(Box::new(CommandSession::start(
+            cmd,
+            &env,
+            s.deadline,
+            self.rss_cap,
+            command,
+            self.results.clone(),
+        )?))
+    }
+
     fn run(&self, p: &Prepared<'_>) -> Result<RawRun> {
         let start = Instant::now();
-        let mut module = p.wasm_path.clone();
-        if let Some(pc) = &self.adapter.precompile {
-            let compiled = p.wasm_path.with_extension(&pc.extension);
-            let args = Self::expand(
-                &pc.args,
-                &[
-                    ("module", p.wasm_path.to_string_lossy().into_owned()),
-                    ("compiled", compiled.to_string_lossy().into_owned()),
-                ],
-            );
-            let prog = resolve(&pc.program)
-                .with_context(|| format!("precompiler `{}` not found in PATH", pc.program))?;
-            let mut cmd = Command::new(prog);
-            cmd.args(&args).current_dir(p.work.join("cwd"));
-            let r = supervise(
-                cmd,
-                None,
-                p.timeout * 4 + Duration::from_secs(5),
-                &[],
-                self.rss_cap,
-            )?;
-            // A precompiler that crashes or hangs is the runtime crashing or hanging; one that
-            // exits with an error refused the module.
-            if let End::Signaled(_) | End::TimedOut | End::MemoryCap(_) = r.0 {
-                return Ok(RawRun {
-                    end: r.0,
-                    stdout: r.1,
-                    stderr: r.2,
-                    duration: start.elapsed(),
-                    command: args,
-                });
-            }
-            if !matches!(r.0, End::Exited(0)) || !compiled.is_file() {
-                return Ok(RawRun {
-                    end: End::Refused(format!(
-                        "precompilation failed: {}",
-                        String::from_utf8_lossy(&r.2)
-                    )),
-                    stdout: r.1,
-                    stderr: r.2,
-                    duration: start.elapsed(),
-                    command: args,
-                });
-            }
-            module = compiled;
-        }
+        let module =
+            match self.precompile(&p.wasm_path, p.work, p.timeout * 4 + Duration::from_secs(5))? {
+                Ok(m) => m,
+                Err((end, stdout, stderr, command)) => {
+                    return Ok(RawRun {
+                        end,
+                        stdout,
+                        stderr,
+                        duration: start.elapsed(),
+                        command,
+                    });
+                }
+            };
         let argv = self.argv(p, &module)?;
         let mut cmd = Command::new(&self.program);
         cmd.args(&argv).current_dir(p.work.join("cwd"));
@@ -413,17 +745,8 @@ impl Runtime for CommandRuntime {
             .map(|s| s.as_bytes().to_vec());
         let env = [("WASMCERT_HOST_SECRET", p.env_secret)];
         let deadline = p.timeout * 2 + Duration::from_secs(1);
-        let (mut end, stdout, stderr) = supervise(cmd, stdin, deadline, &env, self.rss_cap)?;
-        if let End::Exited(code) = end {
-            let err = String::from_utf8_lossy(&stderr);
-            if code != 0 && self.refused_re.as_ref().is_some_and(|r| r.is_match(&err)) {
-                end = End::Refused(summary(&err));
-            } else if self.adapter.results.trap_exit_codes.contains(&code)
-                || (code != 0 && self.trap_re.as_ref().is_some_and(|r| r.is_match(&err)))
-            {
-                end = End::Trapped(summary(&err));
-            }
-        }
+        let (end, stdout, stderr) = supervise(cmd, stdin, deadline, &env, self.rss_cap)?;
+        let end = self.results.classify(end, &stderr);
         let mut command = vec![self.program.to_string_lossy().into_owned()];
         command.extend(argv);
         Ok(RawRun {
@@ -511,6 +834,329 @@ pub fn supervise(
     let stdout = out.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
     let stderr = err.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
     Ok((end, stdout, stderr))
+}
+
+/// `[results]`, compiled: how a normal exit of the runtime process reads.
+#[derive(Clone)]
+struct Classifier {
+    trap_exit_codes: Vec<i32>,
+    trap_re: Option<regex::Regex>,
+    refused_re: Option<regex::Regex>,
+}
+
+impl Classifier {
+    /// A refusal, a trap, or the guest's status.
+    fn classify(&self, end: End, stderr: &[u8]) -> End {
+        if let End::Exited(code) = end {
+            let err = String::from_utf8_lossy(stderr);
+            if code != 0 && self.refused_re.as_ref().is_some_and(|r| r.is_match(&err)) {
+                return End::Refused(summary(&err));
+            }
+            if self.trap_exit_codes.contains(&code)
+                || (code != 0 && self.trap_re.as_ref().is_some_and(|r| r.is_match(&err)))
+            {
+                return End::Trapped(summary(&err));
+            }
+        }
+        end
+    }
+}
+
+/// What the waiter and the watchdog of a session share.
+#[derive(Default)]
+struct Watch {
+    /// The raw end, once the process was reaped.
+    status: Option<std::process::ExitStatus>,
+    /// Why the runner killed it, if it did.
+    killed: Option<End>,
+}
+
+/// A testsuite guest run by a command-line runtime: the same hygiene as [`supervise`] (own
+/// process group, cleared environment, the runner's deadline and memory cap, capped output
+/// read continuously), with its streams open while operations run.
+pub struct CommandSession {
+    pid: i32,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: Arc<Pipe>,
+    stderr: Arc<Pipe>,
+    watch: Arc<(Mutex<Watch>, Condvar)>,
+    deadline: Instant,
+    command: Vec<String>,
+    results: Classifier,
+    exit: Option<Exit>,
+}
+
+impl CommandSession {
+    fn start(
+        mut cmd: Command,
+        env: &[(&str, &str)],
+        deadline: Instant,
+        rss_cap: u64,
+        command: Vec<String>,
+        results: Classifier,
+    ) -> Result<CommandSession> {
+        cmd.env_clear();
+        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.process_group(0);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("starting the runtime")?;
+        let pid = child.id() as i32;
+        let stdout = Pipe::new();
+        let stderr = Pipe::new();
+        stdout.pump(child.stdout.take());
+        stderr.pump(child.stderr.take());
+        let stdin = child.stdin.take();
+        if let Some(sin) = &stdin {
+            use std::os::fd::AsRawFd;
+            // Writes wait with poll(2) until the runner's deadline instead of blocking.
+            // SAFETY: fcntl on a pipe fd we own; no memory is involved.
+            #[allow(unsafe_code)]
+            unsafe {
+                let fd = sin.as_raw_fd();
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+            }
+        }
+        let watch = Arc::new((Mutex::new(Watch::default()), Condvar::new()));
+        // The waiter blocks in wait(2), so the end is seen at once; then the group goes.
+        let w = watch.clone();
+        std::thread::spawn(move || {
+            let status = child.wait();
+            kill_group(pid);
+            let (m, cv) = &*w;
+            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+            g.status = Some(status.unwrap_or_else(|_| std::process::ExitStatus::from_raw(9)));
+            cv.notify_all();
+        });
+        // The watchdog wakes every 50 ms for the deadline and the memory cap.
+        let w = watch.clone();
+        std::thread::spawn(move || {
+            let (m, cv) = &*w;
+            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+            while g.status.is_none() {
+                g = cv
+                    .wait_timeout(g, Duration::from_millis(50))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                if g.status.is_some() || g.killed.is_some() {
+                    continue;
+                }
+                if Instant::now() > deadline {
+                    kill_group(pid);
+                    g.killed = Some(End::TimedOut);
+                } else {
+                    drop(g);
+                    let rss = group_rss_bytes(pid).filter(|r| *r > rss_cap);
+                    g = m.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(rss) = rss
+                        && g.status.is_none()
+                    {
+                        kill_group(pid);
+                        g.killed = Some(End::MemoryCap(rss));
+                    }
+                }
+            }
+        });
+        Ok(CommandSession {
+            pid,
+            stdin,
+            stdout,
+            stderr,
+            watch,
+            deadline,
+            command,
+            results,
+            exit: None,
+        })
+    }
+
+    fn running(&self) -> bool {
+        self.exit.is_none()
+            && self
+                .watch
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .status
+                .is_none()
+    }
+}
+
+impl Session for CommandSession {
+    fn command(&self) -> &[String] {
+        &self.command
+    }
+
+    fn stdout(&self) -> Arc<Pipe> {
+        self.stdout.clone()
+    }
+
+    fn stderr(&self) -> Arc<Pipe> {
+        self.stderr.clone()
+    }
+
+    fn write_stdin(&mut self, data: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let Some(sin) = self.stdin.as_mut() else {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        };
+        let mut rest = data;
+        while !rest.is_empty() {
+            match sin.write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let left = self.deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(std::io::ErrorKind::TimedOut.into());
+                    }
+                    let mut pfd = libc::pollfd {
+                        fd: sin.as_raw_fd(),
+                        events: libc::POLLOUT,
+                        revents: 0,
+                    };
+                    // SAFETY: poll(2) on one pollfd we own, for a bounded time.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        libc::poll(&mut pfd, 1, left.as_millis().min(1000) as i32);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    fn signal(&mut self, sig: i32) -> std::io::Result<()> {
+        if !self.running() {
+            // Python's send_signal on a reaped process does nothing.
+            return Ok(());
+        }
+        // SAFETY: kill(2) on the runtime's own pid (still unreaped: the waiter holds it).
+        #[allow(unsafe_code)]
+        let r = unsafe { libc::kill(self.pid, sig) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+
+    fn wait(&mut self, timeout: Duration) -> Option<Exit> {
+        if let Some(e) = &self.exit {
+            return Some(e.clone());
+        }
+        let until = Instant::now() + timeout;
+        let (status, killed) = {
+            let (m, cv) = &*self.watch;
+            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+            while g.status.is_none() {
+                let now = Instant::now();
+                if now >= until {
+                    return None;
+                }
+                g = cv
+                    .wait_timeout(g, until - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            (g.status?, g.killed.clone())
+        };
+        // Upstream's communicate() reads both streams to their end; the readers finish when
+        // the group is gone (a process that left the group is given until the deadline).
+        let grace = Instant::now() + Duration::from_secs(2);
+        self.stdout
+            .wait_closed(grace.min(self.deadline.max(Instant::now())));
+        self.stderr
+            .wait_closed(grace.min(self.deadline.max(Instant::now())));
+        let returncode = status.code().or_else(|| status.signal().map(|s| -s));
+        let end = match killed {
+            Some(k) => k,
+            None => match (status.code(), status.signal()) {
+                (Some(c), _) => self
+                    .results
+                    .classify(End::Exited(c), &self.stderr.contents()),
+                (None, Some(s)) => End::Signaled(s),
+                _ => End::Signaled(0),
+            },
+        };
+        let exit = Exit { end, returncode };
+        self.exit = Some(exit.clone());
+        self.stdin = None;
+        Some(exit)
+    }
+
+    fn kill(&mut self) {
+        if self.running() {
+            kill_group(self.pid);
+        }
+    }
+}
+
+impl Drop for CommandSession {
+    fn drop(&mut self) {
+        self.stdin = None;
+        if self.running() {
+            kill_group(self.pid);
+        }
+    }
+}
+
+/// A testsuite run that ended before it started (a failed `[precompile]` step).
+pub struct Ended {
+    exit: Exit,
+    stdout: Arc<Pipe>,
+    stderr: Arc<Pipe>,
+    command: Vec<String>,
+}
+
+impl Ended {
+    pub fn new(exit: Exit, out: &[u8], err: &[u8], command: Vec<String>) -> Ended {
+        let (stdout, stderr) = (Pipe::new(), Pipe::new());
+        stdout.feed(out);
+        stdout.close();
+        stderr.feed(err);
+        stderr.close();
+        Ended {
+            exit,
+            stdout,
+            stderr,
+            command,
+        }
+    }
+}
+
+impl Session for Ended {
+    fn command(&self) -> &[String] {
+        &self.command
+    }
+    fn stdout(&self) -> Arc<Pipe> {
+        self.stdout.clone()
+    }
+    fn stderr(&self) -> Arc<Pipe> {
+        self.stderr.clone()
+    }
+    fn write_stdin(&mut self, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+    fn close_stdin(&mut self) {}
+    fn signal(&mut self, _: i32) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn wait(&mut self, _: Duration) -> Option<Exit> {
+        Some(self.exit.clone())
+    }
+    fn kill(&mut self) {}
 }
 
 /// The informative part of a runtime's error output: the last non-empty lines (where the

@@ -5,16 +5,25 @@
 //! (`poll_oneoff`). Read-only preopens through `FsPerms::ReadOnly`; stdout/stderr captured in
 //! bounded pipes.
 
-use crate::runtime::{End, Identity, OUTPUT_CAP, Prepared, RawRun, Runtime};
+use crate::runtime::{
+    End, Exit, Identity, Missing, OUTPUT_CAP, Prepared, RawRun, Runtime, Session, Spawn,
+};
+use crate::stream::Pipe;
+use crate::testsuite::{Needs, Proposal, WasiVersion, World};
 use anyhow::Result;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+use wasmtime::component::{Component, ResourceTable};
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 const TICK: Duration = Duration::from_millis(10);
 /// The engine crate this runtime embeds, recorded in reports in place of a binary digest.
@@ -25,12 +34,32 @@ struct Host {
     limits: StoreLimits,
 }
 
+/// The host state of a component (wasm32-wasip3): WASI preview 2 and 3 share one context.
+struct ComponentHost {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for ComponentHost {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
 pub struct Embedded {
     engine: Engine,
     linker: Linker<Host>,
+    /// Components (WASI testsuite wasm32-wasip3): their own engine, with the component model's
+    /// async support, and a linker with WASI 0.2 and 0.3.
+    components: Engine,
+    component_linker: wasmtime::component::Linker<ComponentHost>,
+    component_cache: Arc<Mutex<HashMap<[u8; 32], Component>>>,
     identity: Identity,
     /// Compiled modules by the SHA-256 of their bytes: a suite compiles each module once.
-    cache: Mutex<HashMap<[u8; 32], Module>>,
+    cache: Arc<Mutex<HashMap<[u8; 32], Module>>>,
     _ticker: Arc<()>,
 }
 
@@ -46,16 +75,26 @@ impl Embedded {
         let engine = Engine::new(&config)?;
         let mut linker: Linker<Host> = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |h: &mut Host| &mut h.wasi)?;
+        let mut cconfig = Config::new();
+        cconfig.epoch_interruption(true);
+        cconfig.wasm_component_model_async(true);
+        cconfig.max_wasm_stack(1 << 20);
+        let components = Engine::new(&cconfig)?;
+        let mut component_linker = wasmtime::component::Linker::new(&components);
+        // The testsuite's wasip3 components import WASI 0.2 interfaces too (their stdio).
+        wasmtime_wasi::p2::add_to_linker_async(&mut component_linker)?;
+        wasmtime_wasi::p3::add_to_linker(&mut component_linker)?;
         // The ticker stops when the last `Arc` is dropped (the thread holds a weak ref).
         let alive = Arc::new(());
         let weak = Arc::downgrade(&alive);
-        let e = engine.clone();
+        let (e, c) = (engine.clone(), components.clone());
         std::thread::Builder::new()
             .name("wasmcert-epoch".into())
             .spawn(move || {
                 while weak.upgrade().is_some() {
                     std::thread::sleep(TICK);
                     e.increment_epoch();
+                    c.increment_epoch();
                 }
             })?;
         let identity = Identity {
@@ -72,29 +111,39 @@ impl Embedded {
         Ok(Embedded {
             engine,
             linker,
+            components,
+            component_linker,
+            component_cache: Arc::new(Mutex::new(HashMap::new())),
             identity,
-            cache: Mutex::new(HashMap::new()),
+            cache: Arc::new(Mutex::new(HashMap::new())),
             _ticker: alive,
         })
     }
 
     fn module(&self, wasm: &[u8]) -> Result<Module> {
-        let key: [u8; 32] = Sha256::digest(wasm).into();
-        if let Some(m) = self
-            .cache
-            .lock()
-            .map_err(|_| anyhow::anyhow!("module cache poisoned"))?
-            .get(&key)
-        {
-            return Ok(m.clone());
-        }
-        let m = Module::new(&self.engine, wasm)?;
-        self.cache
-            .lock()
-            .map_err(|_| anyhow::anyhow!("module cache poisoned"))?
-            .insert(key, m.clone());
-        Ok(m)
+        module(&self.engine, &self.cache, wasm)
     }
+}
+
+/// A module from the run's cache, or compiled and cached (not under the lock: see
+/// [`component`]).
+fn module(
+    engine: &Engine,
+    cache: &Mutex<HashMap<[u8; 32], Module>>,
+    wasm: &[u8],
+) -> Result<Module> {
+    let key: [u8; 32] = Sha256::digest(wasm).into();
+    let lock = || {
+        cache
+            .lock()
+            .map_err(|_| anyhow::anyhow!("module cache poisoned"))
+    };
+    if let Some(m) = lock()?.get(&key) {
+        return Ok(m.clone());
+    }
+    let m = Module::new(engine, wasm)?;
+    lock()?.insert(key, m.clone());
+    Ok(m)
 }
 
 impl Runtime for Embedded {
@@ -106,6 +155,52 @@ impl Runtime for Embedded {
         // wasmtime-wasi 48 has only FsPerms::ReadOnly / ReadWrite: no read-only files in a
         // writable directory.
         feature != "read-only-files"
+    }
+
+    fn wasi_missing(&self, n: &Needs) -> Option<Missing> {
+        if n.version == WasiVersion::P2 {
+            return Some(Missing {
+                missing: n.version.label().into(),
+                why: format!(
+                    "the embedded engine ({ENGINE}) runs wasm32-wasip1 modules and wasm32-wasip3 \
+                     components, not {}",
+                    n.version
+                ),
+            });
+        }
+        if n.world != World::CliCommand {
+            return Some(Missing {
+                missing: n.world.label().into(),
+                why: format!(
+                    "the embedded engine runs no {} (it embeds no HTTP server: wasmtime-wasi-http \
+                     is not part of it; certify it with --runtime wasmtime)",
+                    n.world
+                ),
+            });
+        }
+        // Sockets: the wasip3 `inherit-network` the wasmtime CLI's `-Sp3,inherit-network`
+        // gives. No HTTP: wasmtime-wasi-http is not embedded.
+        let supported = |p: &Proposal| n.version == WasiVersion::P3 && *p == Proposal::Sockets;
+        if let Some(p) = n.proposals.iter().find(|p| !supported(p)) {
+            return Some(Missing {
+                missing: format!("proposal:{p}"),
+                why: match p {
+                    Proposal::Http => {
+                        "the embedded engine has no wasi:http (wasmtime-wasi-http is not \
+                                       part of it; certify it with --runtime wasmtime)"
+                            .into()
+                    }
+                    _ => format!(
+                        "the embedded engine enables the {p} proposal for wasm32-wasip3 only"
+                    ),
+                },
+            });
+        }
+        None
+    }
+
+    fn spawn(&self, s: &Spawn<'_>) -> Result<Box<dyn Session>> {
+        EmbeddedSession::start(self, s).map(|e| Box::new(e) as Box<dyn Session>)
     }
 
     fn run(&self, p: &Prepared<'_>) -> Result<RawRun> {
@@ -201,5 +296,442 @@ impl Runtime for Embedded {
             duration: start.elapsed(),
             command: vec!["embedded".into()],
         })
+    }
+}
+
+/// Stdin of an embedded guest: what `write` operations queued, end of file once closed.
+#[derive(Default)]
+struct Inbox {
+    queue: VecDeque<u8>,
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+#[derive(Clone, Default)]
+struct InPipe(Arc<Mutex<Inbox>>);
+
+impl InPipe {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inbox> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, data: &[u8], close: bool) {
+        let mut g = self.lock();
+        g.queue.extend(data);
+        g.closed |= close;
+        if let Some(w) = g.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for InPipe {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let mut g = self.lock();
+        if g.queue.is_empty() {
+            if g.closed {
+                return Poll::Ready(Ok(()));
+            }
+            g.waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let n = buf.remaining().min(g.queue.len());
+        let bytes: Vec<u8> = g.queue.drain(..n).collect();
+        buf.put_slice(&bytes);
+        Poll::Ready(Ok(()))
+    }
+}
+
+// The guest's stdin itself, not wasmtime-wasi's `AsyncStdinStream` adapter: that one reads
+// ahead on a task of its own, and a wasip3 guest that drops its stdin stream after a read then
+// waits for the read the task still has in flight, which only ends at end of file.
+impl IsTerminal for InPipe {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdinStream for InPipe {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncRead + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+/// Stdout or stderr of an embedded guest, straight into the runner's [`Pipe`].
+#[derive(Clone)]
+struct OutPipe(Arc<Pipe>);
+
+impl IsTerminal for OutPipe {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for OutPipe {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl tokio::io::AsyncWrite for OutPipe {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.feed(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A signal sent to an embedded guest: it stops at its next yield (every epoch tick, or when
+/// a host call it waits in is woken).
+#[derive(Default)]
+struct Stop {
+    signal: AtomicI32,
+    waker: Mutex<Option<Waker>>,
+}
+
+/// A wasip1 guest of the WASI testsuite on the embedded engine: it runs on a thread of its
+/// own; stdin is fed by `write` operations and closed at `wait`, stdout and stderr stream
+/// into the runner while it runs. A signal ends it as if the process had died of it.
+pub struct EmbeddedSession {
+    stdin: InPipe,
+    stdout: Arc<Pipe>,
+    stderr: Arc<Pipe>,
+    stop: Arc<Stop>,
+    done: std::sync::mpsc::Receiver<End>,
+    exit: Option<Exit>,
+    command: Vec<String>,
+}
+
+impl EmbeddedSession {
+    fn start(engine: &Embedded, s: &Spawn<'_>) -> Result<EmbeddedSession> {
+        let stdin = InPipe::default();
+        let stdout = Pipe::new();
+        let stderr = Pipe::new();
+        let stop = Arc::new(Stop::default());
+        let (tx, done) = std::sync::mpsc::channel();
+        let mut command = vec!["embedded".to_string()];
+        if let Some(r) = s.root {
+            command.push(format!("--dir {}::/", r.display()));
+        }
+        command.extend(s.env.iter().map(|(k, v)| format!("--env {k}={v}")));
+        command.push(s.module.display().to_string());
+        command.extend(s.args.iter().cloned());
+        // Compiled on the guest's thread (see `component`), which also reads the module.
+        let path = s.module.to_path_buf();
+        let p3 = s.version == WasiVersion::P3;
+        let network = s.proposals.contains(&Proposal::Sockets);
+        let (ceng, clink, ccache) = (
+            engine.components.clone(),
+            engine.component_linker.clone(),
+            engine.component_cache.clone(),
+        );
+        let (meng, mlink, mcache) = (
+            engine.engine.clone(),
+            engine.linker.clone(),
+            engine.cache.clone(),
+        );
+        let program = move || -> Result<Program> {
+            let wasm = crate::case::read_module(&path)?;
+            Ok(if p3 {
+                Program::Component(
+                    ceng.clone(),
+                    clink,
+                    component(&ceng, &ccache, &wasm)?,
+                    network,
+                )
+            } else {
+                Program::Module(meng.clone(), mlink, module(&meng, &mcache, &wasm)?)
+            })
+        };
+        // argv[0] is the module's file name, as the wasmtime CLI gives it.
+        let name = s
+            .module
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut argv = vec![name];
+        argv.extend(s.args.iter().cloned());
+        let io = GuestIo {
+            argv,
+            env: s.env.to_vec(),
+            root: s.root.map(|r| r.to_path_buf()),
+            stdin: stdin.clone(),
+            stdout: stdout.clone(),
+            stderr: stderr.clone(),
+        };
+        let deadline = s.deadline;
+        let (o, e, st) = (stdout.clone(), stderr.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("wasmcert-guest".into())
+            .spawn(move || {
+                let end = match program() {
+                    Ok(p) => guest(p, io, deadline, &st),
+                    Err(err) => End::Refused(format!("{err:#}")),
+                };
+                o.close();
+                e.close();
+                let _ = tx.send(end);
+            })?;
+        Ok(EmbeddedSession {
+            stdin,
+            stdout,
+            stderr,
+            stop,
+            done,
+            exit: None,
+            command,
+        })
+    }
+}
+
+/// A component from the run's cache, or compiled and cached. Not under the lock, and not on a
+/// rayon worker of the runner's pool (this runs on the guest's own thread): compilation runs on
+/// rayon, and a worker that waits for it picks up other cases, whose whole run would then delay
+/// this one.
+fn component(
+    engine: &Engine,
+    cache: &Mutex<HashMap<[u8; 32], Component>>,
+    wasm: &[u8],
+) -> Result<Component> {
+    let key: [u8; 32] = Sha256::digest(wasm).into();
+    let lock = || {
+        cache
+            .lock()
+            .map_err(|_| anyhow::anyhow!("component cache poisoned"))
+    };
+    if let Some(c) = lock()?.get(&key) {
+        return Ok(c.clone());
+    }
+    let c = Component::new(engine, wasm)?;
+    lock()?.insert(key, c.clone());
+    Ok(c)
+}
+
+/// What an embedded testsuite guest runs: a core module (wasm32-wasip1) or a component
+/// (wasm32-wasip3, with the network when the test asks for sockets).
+enum Program {
+    Module(Engine, Linker<Host>, Module),
+    Component(
+        Engine,
+        wasmtime::component::Linker<ComponentHost>,
+        Component,
+        bool,
+    ),
+}
+
+/// What a guest sees of the outside: arguments, variables, its root, its stdio.
+struct GuestIo {
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    root: Option<std::path::PathBuf>,
+    stdin: InPipe,
+    stdout: Arc<Pipe>,
+    stderr: Arc<Pipe>,
+}
+
+/// `run`, until it ends, a signal stops it, or `left` runs out.
+async fn until_stopped(
+    run: impl std::future::Future<Output = End>,
+    stop: &Stop,
+    left: Duration,
+) -> End {
+    let mut run = std::pin::pin!(run);
+    let stopped = std::future::poll_fn(|cx| {
+        if let Poll::Ready(end) = run.as_mut().poll(cx) {
+            return Poll::Ready(end);
+        }
+        *stop.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+        match stop.signal.load(Ordering::SeqCst) {
+            0 => Poll::Pending,
+            sig => Poll::Ready(End::Signaled(sig)),
+        }
+    });
+    tokio::time::timeout(left, stopped)
+        .await
+        .unwrap_or(End::TimedOut)
+}
+
+/// Run the guest to its end on this thread.
+fn guest(program: Program, io: GuestIo, deadline: Instant, stop: &Arc<Stop>) -> End {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .enable_io()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return End::Refused(format!("starting the engine's executor: {e}")),
+    };
+    // The stdio adapters start tasks of their own: build them inside the executor.
+    let _enter = rt.enter();
+    let mut b = WasiCtxBuilder::new();
+    b.args(&io.argv);
+    for (k, v) in &io.env {
+        b.env(k, v);
+    }
+    b.stdin(io.stdin);
+    b.stdout(OutPipe(io.stdout.clone()));
+    b.stderr(OutPipe(io.stderr.clone()));
+    if let Some(r) = &io.root
+        && let Err(e) = b.preopened_dir(r, "/", FsPerms::ReadWrite)
+    {
+        return End::Refused(format!("preopening {} as /: {e:#}", r.display()));
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    let ended = |e: wasmtime::Error| match e.downcast_ref::<I32Exit>() {
+        Some(I32Exit(code)) => End::Exited(*code),
+        None => End::Trapped(format!("{e:#}")),
+    };
+    match program {
+        Program::Module(engine, linker, module) => {
+            let host = Host {
+                wasi: b.build_p1(),
+                limits: StoreLimitsBuilder::new().build(),
+            };
+            let mut store = Store::new(&engine, host);
+            store.limiter(|h| &mut h.limits);
+            if let Err(e) = store.set_fuel(u64::MAX) {
+                return End::Refused(format!("{e:#}"));
+            }
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_async_yield_and_update(1);
+            let run = async {
+                let instance = match linker.instantiate_async(&mut store, &module).await {
+                    Ok(i) => i,
+                    Err(e) => return End::Refused(format!("{e:#}")),
+                };
+                let start_fn = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                    Ok(f) => f,
+                    Err(e) => return End::Refused(format!("{e:#}")),
+                };
+                match start_fn.call_async(&mut store, ()).await {
+                    Ok(()) => End::Exited(0),
+                    Err(e) => ended(e),
+                }
+            };
+            rt.block_on(until_stopped(run, stop, left))
+        }
+        Program::Component(engine, linker, component, network) => {
+            // As the wasmtime CLI: TCP and UDP on (its `-Stcp` and `-Sudp` defaults), name
+            // lookups off, and addresses only with `inherit-network` (the sockets proposal).
+            b.allow_tcp(true)
+                .allow_udp(true)
+                .allow_ip_name_lookup(false);
+            if network {
+                b.inherit_network();
+            }
+            let host = ComponentHost {
+                ctx: b.build(),
+                table: ResourceTable::new(),
+            };
+            let mut store = Store::new(&engine, host);
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_async_yield_and_update(1);
+            let run = async {
+                let command = match wasmtime_wasi::p3::bindings::Command::instantiate_async(
+                    &mut store, &component, &linker,
+                )
+                .await
+                {
+                    Ok(c) => c,
+                    Err(e) => return End::Refused(format!("{e:#}")),
+                };
+                let result = store
+                    .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+                    .await;
+                match result {
+                    Ok(Ok(Ok(()))) => End::Exited(0),
+                    // `wasi:cli/run` returned an error: status 1, as the CLI exits.
+                    Ok(Ok(Err(()))) => End::Exited(1),
+                    Ok(Err(e)) | Err(e) => ended(e),
+                }
+            };
+            rt.block_on(until_stopped(run, stop, left))
+        }
+    }
+}
+
+impl Session for EmbeddedSession {
+    fn command(&self) -> &[String] {
+        &self.command
+    }
+
+    fn stdout(&self) -> Arc<Pipe> {
+        self.stdout.clone()
+    }
+
+    fn stderr(&self) -> Arc<Pipe> {
+        self.stderr.clone()
+    }
+
+    fn write_stdin(&mut self, data: &[u8]) -> std::io::Result<()> {
+        if self.stdin.lock().closed {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        self.stdin.push(data, false);
+        Ok(())
+    }
+
+    fn close_stdin(&mut self) {
+        self.stdin.push(&[], true);
+    }
+
+    fn signal(&mut self, sig: i32) -> std::io::Result<()> {
+        if self.exit.is_none() {
+            self.stop.signal.store(sig, Ordering::SeqCst);
+            if let Some(w) = self
+                .stop
+                .waker
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
+                w.wake();
+            }
+        }
+        Ok(())
+    }
+
+    fn wait(&mut self, timeout: Duration) -> Option<Exit> {
+        if self.exit.is_none() {
+            let end = match self.done.recv_timeout(timeout) {
+                Ok(end) => end,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return None,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    End::Trapped("the embedded engine panicked (a bug on the host side)".into())
+                }
+            };
+            let returncode = match &end {
+                End::Exited(c) => Some(*c),
+                End::Signaled(s) => Some(-*s),
+                _ => None,
+            };
+            self.stdin.push(&[], true);
+            self.exit = Some(Exit { end, returncode });
+        }
+        self.exit.clone()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.signal(libc::SIGKILL);
+    }
+}
+
+impl Drop for EmbeddedSession {
+    fn drop(&mut self) {
+        self.close_stdin();
+        self.kill();
     }
 }

@@ -145,6 +145,7 @@ fn generate_one(seed: u64, index: usize) -> Option<Case> {
             },
         },
         unsupported: None,
+        wasi: None,
     })
 }
 

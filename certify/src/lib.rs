@@ -8,6 +8,8 @@ pub mod expectations;
 pub mod generated;
 pub mod runner;
 pub mod runtime;
+pub mod stream;
+pub mod testsuite;
 pub mod workdir;
 
 pub use case::{Case, load_suite, load_wasi_testsuite, suite_digest};

@@ -88,7 +88,7 @@ pub fn run(
 /// Evidence without what differs from run to run: the case's temp directory and its random
 /// secrets become placeholders, so the same runtime gives the same report (and shards merge
 /// into exactly the unsharded report). Escape detection reads the raw output, not this.
-fn redact(work: &WorkDir, text: &str) -> String {
+pub(crate) fn redact(work: &WorkDir, text: &str) -> String {
     let mut out = text.replace(&work.secret, "<file-secret>");
     out = out.replace(&work.env_secret, "<env-secret>");
     let path = work.path().to_string_lossy().into_owned();
@@ -104,7 +104,7 @@ fn redact(work: &WorkDir, text: &str) -> String {
     out
 }
 
-fn head(b: &[u8]) -> String {
+pub(crate) fn head(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..b.len().min(EVIDENCE_BYTES)]).into_owned()
 }
 
@@ -119,6 +119,9 @@ pub fn run_case(case: &Case, runtime: &dyn Runtime, expectations: &Expectations)
 }
 
 fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
+    if let Some(test) = &case.wasi {
+        return crate::testsuite::run::execute(case, test, runtime);
+    }
     if let Some(why) = &case.unsupported {
         return (
             Outcome::NotSupported {

@@ -10,11 +10,21 @@
 //! preopen it went through.
 
 use crate::case::Spec;
+use crate::testsuite::FixtureEntry;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+/// How the module gets into `bin/`.
+pub enum ModuleFile<'a> {
+    /// Written there.
+    Bytes(&'a [u8]),
+    /// A symlink to this (absolute) path: a WASI testsuite module, read where it is, as
+    /// upstream's runner hands the runtime the suite's file.
+    Link(&'a Path),
+}
 
 pub struct WorkDir {
     dir: tempfile::TempDir,
@@ -31,6 +41,9 @@ pub struct WorkDir {
     ro_before: BTreeMap<PathBuf, Entry>,
     /// `ro-files` preopens (absolute).
     ro_files: Vec<PathBuf>,
+    /// The module's file stem in `bin/` (`module`, or a WASI testsuite test's name, which
+    /// guests see as `argv[0]`).
+    module_stem: String,
     /// Files below `ro-files` preopens: (device, inode) → (path, size, hash).
     ro_files_before: BTreeMap<(u64, u64), (PathBuf, u64, String)>,
 }
@@ -84,6 +97,15 @@ impl WorkDir {
     /// Create the layout, plant the case's setup, write the module to `bin/module.wasm`, and
     /// snapshot the host state.
     pub fn new(spec: &Spec, wasm: &[u8]) -> Result<WorkDir> {
+        WorkDir::with_module(spec, ModuleFile::Bytes(wasm), "module")
+    }
+
+    /// [`WorkDir::new`] with the module at `bin/<stem>.wasm` (`stem`: a plain file name,
+    /// without `/`), written there or linked to a file elsewhere.
+    pub fn with_module(spec: &Spec, module: ModuleFile<'_>, stem: &str) -> Result<WorkDir> {
+        if stem.is_empty() || stem.contains(['/', '\0']) || stem == "." || stem == ".." {
+            bail!("module name `{stem}` is not a plain file name");
+        }
         let dir = tempfile::Builder::new()
             .prefix("wasmcert-case-")
             .tempdir_in(work_root())
@@ -99,7 +121,11 @@ impl WorkDir {
             root.join("outside/dir/inner.txt"),
             format!("inner {secret}\n"),
         )?;
-        std::fs::write(root.join("bin/module.wasm"), wasm)?;
+        let at = root.join(format!("bin/{stem}.wasm"));
+        match module {
+            ModuleFile::Bytes(wasm) => std::fs::write(&at, wasm)?,
+            ModuleFile::Link(target) => std::os::unix::fs::symlink(target, &at)?,
+        }
         let abs = |h: &str| root.join(h);
         let dirs = &spec.run.dirs;
         let writable: Vec<PathBuf> = dirs
@@ -132,6 +158,7 @@ impl WorkDir {
             ro_before: BTreeMap::new(),
             ro_files,
             ro_files_before: BTreeMap::new(),
+            module_stem: stem.to_string(),
         };
         w.plant(spec)?;
         w.before = w.snapshot();
@@ -147,7 +174,7 @@ impl WorkDir {
     /// Where the module is; runner artifacts beside it (`bin/module.*`, e.g. an AOT file)
     /// are not host-state changes.
     pub fn module_path(&self) -> PathBuf {
-        self.path().join("bin/module.wasm")
+        self.path().join(format!("bin/{}.wasm", self.module_stem))
     }
 
     /// `rel` resolved against the work dir. Suites are hostile input: the path must be
@@ -187,13 +214,7 @@ impl WorkDir {
             if let Some(parent) = p.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            match &f.source {
-                Some(src) => {
-                    std::fs::copy(src, &p)
-                        .with_context(|| format!("copying fixture {}", src.display()))?;
-                }
-                None => std::fs::write(&p, f.content.replace("{secret}", &self.secret))?,
-            }
+            std::fs::write(&p, f.content.replace("{secret}", &self.secret))?;
         }
         for l in &spec.setup.symlinks {
             let p = self.inside(&l.path)?;
@@ -214,13 +235,43 @@ impl WorkDir {
         Ok(())
     }
 
+    /// Plant a WASI testsuite fixture, fresh, at `rel` (below `sandbox/`): its directories,
+    /// its files byte for byte, its symlinks with their targets verbatim (never followed).
+    /// Returns the absolute path of the copy.
+    pub fn plant_fixture(&self, rel: &str, entries: &[(String, FixtureEntry)]) -> Result<PathBuf> {
+        let base = self.inside(rel)?;
+        std::fs::create_dir_all(&base)?;
+        for (name, e) in entries {
+            // Names come from read_dir: components without `..`; checked anyway.
+            let p = Path::new(name);
+            if p.components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
+                bail!("fixture entry `{name}` must stay inside the fixture");
+            }
+            let at = base.join(p);
+            match e {
+                FixtureEntry::Dir => std::fs::create_dir(&at)?,
+                FixtureEntry::File(bytes) => std::fs::write(&at, bytes)?,
+                FixtureEntry::Symlink(target) => std::os::unix::fs::symlink(target, &at)?,
+            }
+        }
+        Ok(base)
+    }
+
     /// Everything below the work dir except `sandbox/`. Links planted in `sandbox/` point into
     /// `outside/`, so writing through one changes an entry seen here; a hard link made to an
     /// outside file changes its link count.
     fn snapshot(&self) -> BTreeMap<PathBuf, Entry> {
         let root = self.path();
         let mut out = BTreeMap::new();
-        walk(root, root, &[root.join("sandbox")], &mut out);
+        walk(
+            root,
+            root,
+            &[root.join("sandbox")],
+            &self.module_stem,
+            &mut out,
+        );
         out
     }
 
@@ -230,7 +281,7 @@ impl WorkDir {
         for ro in &self.read_only {
             if std::fs::symlink_metadata(ro).is_ok_and(|m| m.is_dir()) {
                 out.insert(rel(self.path(), ro), Entry::Dir);
-                walk(self.path(), ro, &self.writable, &mut out);
+                walk(self.path(), ro, &self.writable, &self.module_stem, &mut out);
             }
         }
         out
@@ -246,7 +297,13 @@ impl WorkDir {
         }
         let mut entries = BTreeMap::new();
         for f in &self.ro_files {
-            walk(self.path(), f, &self.writable, &mut entries);
+            walk(
+                self.path(),
+                f,
+                &self.writable,
+                &self.module_stem,
+                &mut entries,
+            );
         }
         for (p, e) in entries {
             if let Entry::File { size, hash, .. } = e
@@ -307,7 +364,7 @@ impl WorkDir {
         }
         let mut now = BTreeMap::new();
         let sandbox = self.path().join("sandbox");
-        walk(self.path(), &sandbox, &[], &mut now);
+        walk(self.path(), &sandbox, &[], &self.module_stem, &mut now);
         let mut changes = Vec::new();
         for (p, e) in now {
             let Entry::File { size, hash, .. } = &e else {
@@ -348,7 +405,13 @@ fn rel(root: &Path, p: &Path) -> PathBuf {
 
 /// Record every entry below `start` (relative to `root`), not descending into `skip`, at most
 /// [`MAX_ENTRIES`] in all.
-fn walk(root: &Path, start: &Path, skip: &[PathBuf], out: &mut BTreeMap<PathBuf, Entry>) {
+fn walk(
+    root: &Path,
+    start: &Path,
+    skip: &[PathBuf],
+    stem: &str,
+    out: &mut BTreeMap<PathBuf, Entry>,
+) {
     let mut stack = vec![start.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
@@ -359,7 +422,7 @@ fn walk(root: &Path, start: &Path, skip: &[PathBuf], out: &mut BTreeMap<PathBuf,
                 return;
             }
             let p = e.path();
-            if skip.contains(&p) || is_artifact(root, &p) {
+            if skip.contains(&p) || is_artifact(root, &p, stem) {
                 continue;
             }
             let entry = entry(&p);
@@ -443,11 +506,14 @@ fn entry(p: &Path) -> Entry {
     Entry::Other
 }
 
-fn is_artifact(root: &Path, p: &Path) -> bool {
+/// `bin/<stem>.*`: the module and what runtimes derive from it beside it.
+fn is_artifact(root: &Path, p: &Path, stem: &str) -> bool {
     p.strip_prefix(root)
         .ok()
         .and_then(|r| r.to_str())
-        .is_some_and(|r| r.starts_with("bin/module.") && r.matches('/').count() == 1)
+        .and_then(|r| r.strip_prefix("bin/"))
+        .and_then(|r| r.strip_prefix(stem))
+        .is_some_and(|r| r.starts_with('.') && !r.contains('/'))
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

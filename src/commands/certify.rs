@@ -68,7 +68,9 @@ pub struct Opts {
     /// Suite directory (`<category>/<case>/case.toml`); default: the built-in `suites/`.
     #[arg(long, value_name = "DIR")]
     pub suite: Option<PathBuf>,
-    /// Run a directory in the WASI testsuite format instead (manifest.json + NAME.wasm + NAME.json).
+    /// Run upstream's WASI testsuite instead, as its reference runner runs it: one suite
+    /// (manifest.json + NAME.wasm + NAME.json) or a directory with suites below it
+    /// (docs/wasi-testsuite.md).
     #[arg(long, value_name = "DIR", conflicts_with = "suite")]
     pub wasi_testsuite: Option<PathBuf>,
     /// Run N generated stress cases (wasm-smith modules with huge memories, deep recursion,
@@ -87,7 +89,8 @@ pub struct Opts {
     /// Only cases whose id (`category/case`) matches this regex.
     #[arg(long, value_name = "REGEX")]
     pub filter: Option<String>,
-    /// Cases run in parallel; default: the number of cores.
+    /// Cases run in parallel; default: the number of cores (4 per core with --wasi-testsuite,
+    /// whose cases mostly wait on the runtime).
     #[arg(long, short)]
     pub jobs: Option<usize>,
     /// Run shard K of N (1-based), by position in case-id order.
@@ -259,9 +262,16 @@ impl Opts {
         };
         let opts = RunOptions {
             jobs: self.jobs.unwrap_or_else(|| {
-                std::thread::available_parallelism()
+                let cores = std::thread::available_parallelism()
                     .map(|n| n.get())
-                    .unwrap_or(2)
+                    .unwrap_or(2);
+                // WASI testsuite cases spend most of their time waiting on the runtime (a
+                // service's graceful shutdown, a server's answer), not computing.
+                if self.wasi_testsuite.is_some() {
+                    cores * wasmcert_certify::testsuite::JOBS_PER_CORE
+                } else {
+                    cores
+                }
             }),
             suite_name,
             suite_digest: digest,
