@@ -117,6 +117,10 @@ fn the_pinned_subset_gets_upstream_s_verdicts_on_the_wasmtime_cli() {
             wasmtime.to_str().unwrap(),
             "--wasi-testsuite",
             dir.to_str().unwrap(),
+            // The compile cache starts cold and `wait` allows 5 s, compilation included (as
+            // upstream's does): no more compilers at once than a small CI machine has room for.
+            "--jobs",
+            "4",
         ],
     );
     let got = outcomes(&v);

@@ -474,10 +474,15 @@ impl EmbeddedSession {
         };
         let deadline = s.deadline;
         let (o, e, st) = (stdout.clone(), stderr.clone(), stop.clone());
+        // The run starts once the module is compiled, as a CLI's with a warm compile cache: a
+        // `wait`'s timeout is the guest's time, not the compiler's.
+        let (compiled, ready) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("wasmcert-guest".into())
             .spawn(move || {
-                let end = match program() {
+                let program = program();
+                let _ = compiled.send(());
+                let end = match program {
                     Ok(p) => guest(p, io, deadline, &st),
                     Err(err) => End::Refused(format!("{err:#}")),
                 };
@@ -485,6 +490,7 @@ impl EmbeddedSession {
                 e.close();
                 let _ = tx.send(end);
             })?;
+        let _ = ready.recv_timeout(deadline.saturating_duration_since(Instant::now()));
         Ok(EmbeddedSession {
             stdin,
             stdout,
