@@ -125,25 +125,35 @@ impl Embedded {
     }
 }
 
-/// A module from the run's cache, or compiled and cached (not under the lock: see
-/// [`component`]).
+/// A compiled module or component from the run's cache, or compiled and cached. Not under
+/// the lock, and (for components) not on a rayon worker of the runner's pool: compilation runs
+/// on rayon, and a worker that waits for it picks up other cases, whose whole run would then
+/// delay this one.
+fn cached<T: Clone>(
+    cache: &Mutex<HashMap<[u8; 32], T>>,
+    wasm: &[u8],
+    compile: impl FnOnce(&[u8]) -> Result<T>,
+) -> Result<T> {
+    let key: [u8; 32] = Sha256::digest(wasm).into();
+    let lock = || {
+        cache
+            .lock()
+            .map_err(|_| anyhow::anyhow!("compile cache poisoned"))
+    };
+    if let Some(m) = lock()?.get(&key) {
+        return Ok(m.clone());
+    }
+    let m = compile(wasm)?;
+    lock()?.insert(key, m.clone());
+    Ok(m)
+}
+
 fn module(
     engine: &Engine,
     cache: &Mutex<HashMap<[u8; 32], Module>>,
     wasm: &[u8],
 ) -> Result<Module> {
-    let key: [u8; 32] = Sha256::digest(wasm).into();
-    let lock = || {
-        cache
-            .lock()
-            .map_err(|_| anyhow::anyhow!("module cache poisoned"))
-    };
-    if let Some(m) = lock()?.get(&key) {
-        return Ok(m.clone());
-    }
-    let m = Module::new(engine, wasm)?;
-    lock()?.insert(key, m.clone());
-    Ok(m)
+    cached(cache, wasm, |w| Ok(Module::new(engine, w)?))
 }
 
 impl Runtime for Embedded {
@@ -503,27 +513,12 @@ impl EmbeddedSession {
     }
 }
 
-/// A component from the run's cache, or compiled and cached. Not under the lock, and not on a
-/// rayon worker of the runner's pool (this runs on the guest's own thread): compilation runs on
-/// rayon, and a worker that waits for it picks up other cases, whose whole run would then delay
-/// this one.
 fn component(
     engine: &Engine,
     cache: &Mutex<HashMap<[u8; 32], Component>>,
     wasm: &[u8],
 ) -> Result<Component> {
-    let key: [u8; 32] = Sha256::digest(wasm).into();
-    let lock = || {
-        cache
-            .lock()
-            .map_err(|_| anyhow::anyhow!("component cache poisoned"))
-    };
-    if let Some(c) = lock()?.get(&key) {
-        return Ok(c.clone());
-    }
-    let c = Component::new(engine, wasm)?;
-    lock()?.insert(key, c.clone());
-    Ok(c)
+    cached(cache, wasm, |w| Ok(Component::new(engine, w)?))
 }
 
 /// What an embedded testsuite guest runs: a core module (wasm32-wasip1) or a component
