@@ -10,6 +10,9 @@
 #   .ci/tools/wasm-util/          npm @tybys/wasm-util (+ tslib)   (binds the host `fs`)
 #   .ci/tools/wasi-js/            npm wasi-js and its whole tree   (binds the host `fs`)
 #   .ci/tools/wasmer-wasi/        npm @wasmer/wasi                 (in-memory MemFS)
+#   .ci/tools/jco/                npm @bytecodealliance/jco, its whole tree from the lockfile in
+#                                 scripts/npm/jco/ (`npm ci`): WASI 0.2 components on Node
+#                                 through @bytecodealliance/preview2-shim (certify --world p2)
 #   .ci/tools/pywasm/             PyPI pywasm (pure-Python interpreter), a venv
 #   .ci/tools/wasmer-py/          PyPI wasmer + wasmer-compiler-cranelift 1.1.0, a Python 3.10
 #                                 venv (the last wheels are cp310 only)
@@ -78,6 +81,25 @@ for entry in "${NPM_RUNTIMES[@]}"; do
   ln -sfn "$NODE" "$prefix/bin/node"
   node_ok "$prefix" "${pkgs[@]}" || { echo "install-runtimes: $name did not check out" >&2; exit 1; }
 done
+
+# jco: a tree of ~150 packages, pinned by the committed lockfile, installed with `npm ci`.
+JCO_PREFIX="$TOOLS/jco"
+JCO_WANT="$(cat "$ROOT/scripts/npm/jco/package.json" "$ROOT/scripts/npm/jco/package-lock.json" | sha256sum)"
+if [[ -f "$JCO_PREFIX/.installed" && "$(cat "$JCO_PREFIX/.installed")" == "$JCO_WANT" \
+      && "$(readlink "$JCO_PREFIX/bin/node")" == "$NODE" ]] \
+    && node_ok "$JCO_PREFIX" "@bytecodealliance/jco@1.35.0"; then
+  echo "install-runtimes: jco up to date (@bytecodealliance/jco@1.35.0)"
+else
+  echo "install-runtimes: installing @bytecodealliance/jco (scripts/npm/jco) into $JCO_PREFIX"
+  rm -rf "$JCO_PREFIX"
+  mkdir -p "$JCO_PREFIX/bin"
+  cp "$ROOT/scripts/npm/jco/package.json" "$ROOT/scripts/npm/jco/package-lock.json" "$JCO_PREFIX/"
+  (cd "$JCO_PREFIX" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  ln -sfn "$NODE" "$JCO_PREFIX/bin/node"
+  node_ok "$JCO_PREFIX" "@bytecodealliance/jco@1.35.0" \
+    || { echo "install-runtimes: jco did not check out" >&2; exit 1; }
+  printf '%s' "$JCO_WANT" >"$JCO_PREFIX/.installed"
+fi
 
 # --- PyPI -----------------------------------------------------------------------------------
 pip_venv() {  # NAME INTERPRETER IMPORT REQUIREMENT...

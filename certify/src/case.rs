@@ -37,6 +37,21 @@ pub struct Spec {
     pub setup: Setup,
     #[serde(default)]
     pub expect: Expect,
+    /// `certify --world p2`: what differs when the case runs as a WASI 0.2 component made
+    /// with the preview1 command adapter (the same on every runtime: the adapter's doing or
+    /// WASI 0.2's, never a runtime's). Read by [`load_suite`] into [`Case::p2`].
+    #[serde(default)]
+    pub p2: Option<P2Overlay>,
+}
+
+/// `[p2]`: why the case expects something else as a component, and the `[expect]` keys that
+/// replace the base ones (keys not given stay as they are).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2Overlay {
+    pub why: String,
+    #[serde(default)]
+    pub expect: toml::Table,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -242,6 +257,8 @@ pub struct Case {
     /// A WASI testsuite test: run by its operations ([`crate::testsuite::run`]), not by
     /// `spec.run` and `spec.expect`.
     pub wasi: Option<std::sync::Arc<crate::testsuite::Test>>,
+    /// The spec with its `[p2]` overlay applied (`certify --world p2`), when it has one.
+    pub p2: Option<std::sync::Arc<Spec>>,
 }
 
 impl Case {
@@ -306,6 +323,9 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
             spec.expect
                 .validate()
                 .map_err(|e| anyhow::anyhow!("{}: [expect] {e}", toml_path.display()))?;
+            let p2 = p2_spec(&text, &spec)
+                .with_context(|| format!("{}: invalid [p2]", toml_path.display()))?
+                .map(std::sync::Arc::new);
             for r in &spec.requires {
                 if !FEATURES.contains(&r.as_str()) {
                     bail!(
@@ -337,10 +357,39 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
                 spec,
                 unsupported: None,
                 wasi: None,
+                p2,
             });
         }
     }
     Ok(cases)
+}
+
+/// The spec a case runs under as a component: its `[expect]` with the `[p2].expect` keys put
+/// in place of the base ones, checked like the base.
+fn p2_spec(text: &str, spec: &Spec) -> Result<Option<Spec>> {
+    let Some(overlay) = &spec.p2 else {
+        return Ok(None);
+    };
+    if overlay.why.trim().is_empty() {
+        bail!("`why` must say what differs as a component, and why");
+    }
+    if overlay.expect.is_empty() {
+        bail!("`expect` is empty: a [p2] table changes at least one key");
+    }
+    let mut table: toml::Table = toml::from_str(text)?;
+    let expect = table
+        .entry("expect")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let Some(expect) = expect.as_table_mut() else {
+        bail!("[expect] is not a table");
+    };
+    for (k, v) in &overlay.expect {
+        expect.insert(k.clone(), v.clone());
+    }
+    table.remove("p2");
+    let merged: Spec = table.try_into().context("the [expect] it makes")?;
+    merged.expect.validate().map_err(anyhow::Error::msg)?;
+    Ok(Some(merged))
 }
 
 fn check_relative(file: &Path, p: &str) -> Result<()> {

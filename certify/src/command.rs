@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 /// Built-in adapters: name → TOML.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("jco", include_str!("../adapters/jco.toml")),
     ("node", include_str!("../adapters/node.toml")),
     ("wamr", include_str!("../adapters/wamr.toml")),
     ("wasmedge", include_str!("../adapters/wasmedge.toml")),
@@ -53,6 +54,7 @@ const LAUNCHERS: &[(&str, &str)] = &[
     ("pywasm-wasi.py", include_str!("../adapters/pywasm-wasi.py")),
     ("wasmer-py.py", include_str!("../adapters/wasmer-py.py")),
     ("wasmer-sdk.py", include_str!("../adapters/wasmer-sdk.py")),
+    ("jco-run.mjs", include_str!("../adapters/jco-run.mjs")),
 ];
 
 /// Resident memory a runtime may use before the runner kills it. Real runtimes reach 6-8 GiB
@@ -86,6 +88,14 @@ pub struct Adapter {
     pub stdin: bool,
     /// What the runtime runs of the WASI testsuite, and how (docs/wasi-testsuite.md).
     pub wasi_testsuite: Option<WasiTestsuite>,
+    /// The worlds `command` runs cases in (`certify --world`): `p1` (a core module for
+    /// `{module}`), `p2` (a `wasi:cli/command` component). Default: `["p1"]`.
+    #[serde(default = "p1_only")]
+    pub worlds: Vec<crate::world::WasiWorld>,
+}
+
+fn p1_only() -> Vec<crate::world::WasiWorld> {
+    vec![crate::world::WasiWorld::P1]
 }
 
 /// `[wasi_testsuite]`: the WASI versions, worlds and proposals a runtime runs and how to
@@ -191,6 +201,9 @@ pub fn parse_adapter(text: &str, origin: &str) -> Result<Adapter> {
     }
     if !a.command.iter().any(|c| c == "{module}") {
         bail!("{origin}: `command` must contain \"{{module}}\"");
+    }
+    if a.worlds.is_empty() {
+        bail!("{origin}: `worlds` is empty: list the worlds `command` runs (\"p1\", \"p2\")");
     }
     if let Some(w) = &a.wasi_testsuite {
         check_wasi_testsuite(w).with_context(|| format!("{origin}: invalid [wasi_testsuite]"))?;
@@ -607,6 +620,10 @@ impl Runtime for CommandRuntime {
             "args" => self.adapter.command.iter().any(|c| c == "{args}"),
             _ => false,
         }
+    }
+
+    fn worlds(&self) -> &[crate::world::WasiWorld] {
+        &self.adapter.worlds
     }
 
     fn wasi_missing(&self, n: &Needs) -> Option<Missing> {

@@ -10,6 +10,7 @@ use crate::runtime::{
 };
 use crate::stream::Pipe;
 use crate::testsuite::{Needs, Proposal, WasiVersion, World};
+use crate::world::WasiWorld;
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
@@ -34,10 +35,12 @@ struct Host {
     limits: StoreLimits,
 }
 
-/// The host state of a component (wasm32-wasip3): WASI preview 2 and 3 share one context.
+/// The host state of a component (wasm32-wasip3, or a case made a WASI 0.2 command): WASI
+/// preview 2 and 3 share one context.
 struct ComponentHost {
     ctx: WasiCtx,
     table: ResourceTable,
+    limits: StoreLimits,
 }
 
 impl WasiView for ComponentHost {
@@ -76,6 +79,7 @@ impl Embedded {
         let mut linker: Linker<Host> = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |h: &mut Host| &mut h.wasi)?;
         let mut cconfig = Config::new();
+        cconfig.consume_fuel(true);
         cconfig.epoch_interruption(true);
         cconfig.wasm_component_model_async(true);
         cconfig.max_wasm_stack(1 << 20);
@@ -122,6 +126,78 @@ impl Embedded {
 
     fn module(&self, wasm: &[u8]) -> Result<Module> {
         module(&self.engine, &self.cache, wasm)
+    }
+
+    /// A case made a WASI 0.2 command component (`certify --world p2`): the same context,
+    /// limits, fuel and deadline as a module, on wasmtime-wasi's p2 host. Sockets stay as a
+    /// `WasiCtxBuilder` leaves them: no address is allowed.
+    fn run_component(
+        &self,
+        p: &Prepared<'_>,
+        b: WasiCtxBuilder,
+        stdout: MemoryOutputPipe,
+        stderr: MemoryOutputPipe,
+        limits: StoreLimits,
+        start: Instant,
+    ) -> Result<RawRun> {
+        let mut b = b;
+        let spec = &p.case.spec;
+        let done = |end: End| RawRun {
+            end,
+            stdout: stdout.contents().to_vec(),
+            stderr: stderr.contents().to_vec(),
+            duration: start.elapsed(),
+            command: vec!["embedded".into(), "--world".into(), "p2".into()],
+        };
+        let component = match component(&self.components, &self.component_cache, p.wasm) {
+            Ok(c) => c,
+            Err(e) => return Ok(done(End::Refused(format!("{e:#}")))),
+        };
+        let host = ComponentHost {
+            ctx: b.build(),
+            table: ResourceTable::new(),
+            limits,
+        };
+        let mut store = Store::new(&self.components, host);
+        store.limiter(|h| &mut h.limits);
+        store.set_fuel(spec.limits.fuel.unwrap_or(u64::MAX))?;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .enable_io()
+            .build()?;
+        let linker = &self.component_linker;
+        let run = async {
+            let command = match wasmtime_wasi::p2::bindings::Command::instantiate_async(
+                &mut store, &component, linker,
+            )
+            .await
+            {
+                Ok(c) => c,
+                Err(e) => return End::Refused(format!("{e:#}")),
+            };
+            match command.wasi_cli_run().call_run(&mut store).await {
+                Ok(Ok(())) => End::Exited(0),
+                // `wasi:cli/run` returned an error: status 1, as the wasmtime CLI exits.
+                Ok(Err(())) => End::Exited(1),
+                Err(e) => match e.downcast_ref::<I32Exit>() {
+                    Some(I32Exit(code)) => End::Exited(*code),
+                    None => End::Trapped(format!("{e:#}")),
+                },
+            }
+        };
+        let end = rt.block_on(async {
+            match tokio::time::timeout(p.timeout, run).await {
+                Ok(end) => end,
+                Err(_) => End::Trapped(format!(
+                    "interrupted at the {} ms deadline",
+                    p.timeout.as_millis()
+                )),
+            }
+        });
+        drop(store);
+        Ok(done(end))
     }
 }
 
@@ -213,41 +289,20 @@ impl Runtime for Embedded {
         EmbeddedSession::start(self, s).map(|e| Box::new(e) as Box<dyn Session>)
     }
 
+    fn worlds(&self) -> &[WasiWorld] {
+        &[WasiWorld::P1, WasiWorld::P2]
+    }
+
     fn run(&self, p: &Prepared<'_>) -> Result<RawRun> {
         let start = Instant::now();
         let spec = &p.case.spec;
-        let stdout = MemoryOutputPipe::new(OUTPUT_CAP);
-        let stderr = MemoryOutputPipe::new(OUTPUT_CAP);
-        let mut b = WasiCtxBuilder::new();
-        let mut argv = vec!["module.wasm".to_string()];
-        argv.extend(p.args());
-        b.args(&argv);
-        for (k, v) in &spec.run.env {
-            b.env(k, v);
-        }
-        b.stdin(MemoryInputPipe::new(
-            spec.run.stdin.clone().unwrap_or_default().into_bytes(),
-        ));
-        b.stdout(stdout.clone());
-        b.stderr(stderr.clone());
-        for d in &spec.run.dirs {
-            let perms = if d.read_only() {
-                FsPerms::ReadOnly
-            } else {
-                FsPerms::ReadWrite
-            };
-            b.preopened_dir(p.work.join(&d.host), &d.guest, perms)?;
-        }
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(m) = spec.limits.memory_bytes {
-            limits = limits.memory_size(usize::try_from(m).unwrap_or(usize::MAX));
-        }
-        if let Some(t) = spec.limits.table_elements {
-            limits = limits.table_elements(usize::try_from(t).unwrap_or(usize::MAX));
+        let (mut b, stdout, stderr, limits) = case_context(p)?;
+        if p.world == WasiWorld::P2 {
+            return self.run_component(p, b, stdout, stderr, limits, start);
         }
         let host = Host {
             wasi: b.build_p1(),
-            limits: limits.build(),
+            limits,
         };
         let mut store = Store::new(&self.engine, host);
         store.limiter(|h| &mut h.limits);
@@ -307,6 +362,49 @@ impl Runtime for Embedded {
             command: vec!["embedded".into()],
         })
     }
+}
+
+/// The WASI context of a case (arguments, variables, stdin, captured stdout and stderr,
+/// preopens with their permissions) and its store limits: the same for a module and a component.
+fn case_context(
+    p: &Prepared<'_>,
+) -> Result<(
+    WasiCtxBuilder,
+    MemoryOutputPipe,
+    MemoryOutputPipe,
+    StoreLimits,
+)> {
+        let spec = &p.case.spec;
+        let stdout = MemoryOutputPipe::new(OUTPUT_CAP);
+        let stderr = MemoryOutputPipe::new(OUTPUT_CAP);
+        let mut b = WasiCtxBuilder::new();
+        let mut argv = vec!["module.wasm".to_string()];
+        argv.extend(p.args());
+        b.args(&argv);
+        for (k, v) in &spec.run.env {
+            b.env(k, v);
+        }
+        b.stdin(MemoryInputPipe::new(
+            spec.run.stdin.clone().unwrap_or_default().into_bytes(),
+        ));
+        b.stdout(stdout.clone());
+        b.stderr(stderr.clone());
+        for d in &spec.run.dirs {
+            let perms = if d.read_only() {
+                FsPerms::ReadOnly
+            } else {
+                FsPerms::ReadWrite
+            };
+            b.preopened_dir(p.work.join(&d.host), &d.guest, perms)?;
+        }
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(m) = spec.limits.memory_bytes {
+            limits = limits.memory_size(usize::try_from(m).unwrap_or(usize::MAX));
+        }
+        if let Some(t) = spec.limits.table_elements {
+            limits = limits.table_elements(usize::try_from(t).unwrap_or(usize::MAX));
+        }
+    Ok((b, stdout, stderr, limits.build()))
 }
 
 /// Stdin of an embedded guest: what `write` operations queued, end of file once closed.
@@ -636,8 +734,13 @@ fn guest(program: Program, io: GuestIo, deadline: Instant, stop: &Arc<Stop>) -> 
             let host = ComponentHost {
                 ctx: b.build(),
                 table: ResourceTable::new(),
+                limits: StoreLimitsBuilder::new().build(),
             };
             let mut store = Store::new(&engine, host);
+            store.limiter(|h| &mut h.limits);
+            if let Err(e) = store.set_fuel(u64::MAX) {
+                return End::Refused(format!("{e:#}"));
+            }
             store.set_epoch_deadline(1);
             store.epoch_deadline_async_yield_and_update(1);
             let run = async {

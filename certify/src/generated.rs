@@ -143,8 +143,10 @@ fn generate_one(seed: u64, index: usize) -> Option<Case> {
                 settles: Some(true),
                 ..Expect::default()
             },
+            p2: None,
         },
         unsupported: None,
+        p2: None,
         wasi: None,
     })
 }

@@ -11,6 +11,7 @@ pub mod runtime;
 pub mod stream;
 pub mod testsuite;
 pub mod workdir;
+pub mod world;
 
 pub use case::{Case, load_suite, load_wasi_testsuite, suite_digest};
 pub use expectations::Expectations;

@@ -6,6 +6,7 @@ use crate::case::Case;
 use crate::expectations::Expectations;
 use crate::runtime::{End, Prepared, RawRun, Runtime};
 use crate::workdir::WorkDir;
+use crate::world::{Componentizer, WasiWorld};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub suite_digest: String,
     pub shard: Option<String>,
     pub started_at: String,
+    /// How the cases run: core modules (p1) or command components made from them (p2).
+    pub world: WasiWorld,
     /// Called after each case (progress display).
     pub progress: Option<Progress>,
 }
@@ -40,8 +43,9 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build();
+    let components = Componentizer::default();
     let job = |c: &Case| {
-        let r = run_case(c, runtime, expectations);
+        let r = run_case_in(c, runtime, expectations, opts.world, &components);
         if let Some(p) = &opts.progress {
             p(&c.id, &r.outcome);
         }
@@ -63,7 +67,13 @@ pub fn run(
             version: id.version.clone(),
             binary_sha256: id.binary_sha256.clone(),
             adapter: id.adapter.clone(),
-            flags: id.flags.clone(),
+            flags: {
+                let mut f = id.flags.clone();
+                if opts.world == WasiWorld::P2 {
+                    f.push(format!("component-adapter={}", crate::world::ADAPTER));
+                }
+                f
+            },
         },
         suite: SuiteInfo {
             name: opts.suite_name.clone(),
@@ -71,6 +81,7 @@ pub fn run(
             cases: cases.len() as u32,
             shard: opts.shard.clone(),
             expectations: expectations.info().cloned(),
+            world: opts.world,
         },
         host: HostInfo {
             os: std::env::consts::OS.into(),
@@ -109,7 +120,24 @@ pub(crate) fn head(b: &[u8]) -> String {
 }
 
 pub fn run_case(case: &Case, runtime: &dyn Runtime, expectations: &Expectations) -> CaseResult {
-    let (outcome, evidence) = execute(case, runtime);
+    run_case_in(
+        case,
+        runtime,
+        expectations,
+        WasiWorld::P1,
+        &Componentizer::default(),
+    )
+}
+
+/// One case in `world`, its components made (and kept) by `components`.
+pub fn run_case_in(
+    case: &Case,
+    runtime: &dyn Runtime,
+    expectations: &Expectations,
+    world: WasiWorld,
+    components: &Componentizer,
+) -> CaseResult {
+    let (outcome, evidence) = execute(case, runtime, world, components);
     CaseResult {
         category: case.category.clone(),
         known: expectations.annotate(&case.id, &outcome),
@@ -118,7 +146,12 @@ pub fn run_case(case: &Case, runtime: &dyn Runtime, expectations: &Expectations)
     }
 }
 
-fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
+fn execute(
+    case: &Case,
+    runtime: &dyn Runtime,
+    world: WasiWorld,
+    components: &Componentizer,
+) -> (Outcome, Evidence) {
     if let Some(test) = &case.wasi {
         return crate::testsuite::run::execute(case, test, runtime);
     }
@@ -167,6 +200,35 @@ fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
             );
         }
     };
+    // The case as it runs in this world: as a component, its `[p2]` overlay (if any).
+    let overlaid;
+    let case = match (&case.p2, world) {
+        (Some(spec), WasiWorld::P2) => {
+            overlaid = Case {
+                spec: spec.as_ref().clone(),
+                ..case.clone()
+            };
+            &overlaid
+        }
+        _ => case,
+    };
+    let wasm = match world {
+        WasiWorld::P1 => wasm,
+        WasiWorld::P2 => match components.get(&wasm) {
+            Ok(c) => c.as_ref().clone(),
+            // Not the runtime's doing: the case has no WASI 0.2 form (it imports outside
+            // preview1, or is not a command). Said as such, and counted as coverage.
+            Err(e) => {
+                return (
+                    Outcome::NotSupported {
+                        why: e.to_string(),
+                        missing: Some("component".into()),
+                    },
+                    Evidence::default(),
+                );
+            }
+        },
+    };
     let work = match WorkDir::new(&case.spec, &wasm) {
         Ok(w) => w,
         Err(e) => {
@@ -192,6 +254,7 @@ fn execute(case: &Case, runtime: &dyn Runtime) -> (Outcome, Evidence) {
         wasm: &wasm,
         env_secret: &work.env_secret,
         timeout,
+        world,
     };
     let raw = match runtime.run(&prepared) {
         Ok(r) => r,

@@ -4,6 +4,7 @@
 use crate::case::Case;
 use crate::stream::Pipe;
 use crate::testsuite::{Needs, Proposal, WasiVersion, World};
+use crate::world::WasiWorld;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +46,8 @@ pub struct Prepared<'a> {
     pub env_secret: &'a str,
     /// The runtime's own deadline (the runner kills at 2x + 1 s).
     pub timeout: Duration,
+    /// `P2`: `wasm` is a `wasi:cli/command` component made from the case's module.
+    pub world: WasiWorld,
 }
 
 impl Prepared<'_> {
@@ -77,6 +80,10 @@ pub trait Runtime: Send + Sync {
     /// Whether the runtime can express a control named in a case's `requires`.
     fn supports(&self, feature: &str) -> bool;
     fn run(&self, p: &Prepared<'_>) -> anyhow::Result<RawRun>;
+    /// The worlds [`Runtime::run`] runs cases in (`certify --world`).
+    fn worlds(&self) -> &[WasiWorld] {
+        &[WasiWorld::P1]
+    }
     /// WASI testsuite: what keeps this runtime from running a test that needs `needs`
     /// (`None`: nothing). The first thing missing is named, never a failure.
     fn wasi_missing(&self, needs: &Needs) -> Option<Missing> {

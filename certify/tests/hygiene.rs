@@ -43,6 +43,7 @@ fn certify_with(rt: CommandRuntime, case_toml: &str) -> (Report, Duration) {
         suite_digest: "d".into(),
         shard: None,
         started_at: "now".into(),
+        world: Default::default(),
         progress: None,
     };
     let start = Instant::now();

@@ -284,6 +284,7 @@ fn report(runtime: &str, outcomes: &[(&str, Outcome)], started_at: &str) -> Repo
             cases: outcomes.len() as u32,
             shard: None,
             expectations: None,
+            world: Default::default(),
         },
         host: HostInfo {
             os: "linux".into(),

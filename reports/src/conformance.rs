@@ -153,6 +153,64 @@ pub struct SuiteInfo {
     /// absent when none was.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expectations: Option<ExpectationsInfo>,
+    /// How the cases ran: as preview1 core modules (`p1`, the default, not written) or as
+    /// WASI 0.2 command components made from them with the preview1 command adapter (`p2`).
+    #[serde(skip_serializing_if = "WasiWorld::is_p1", default)]
+    pub world: WasiWorld,
+}
+
+/// The WASI world a certification exercised (`certify --world`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum WasiWorld {
+    /// Each case's core module, importing `wasi_snapshot_preview1`.
+    #[default]
+    P1,
+    /// Each case's module made a `wasi:cli/command` component (WASI 0.2) with the preview1
+    /// command adapter, so the runtime's WASI 0.2 host runs it.
+    P2,
+}
+
+impl WasiWorld {
+    pub const ALL: [WasiWorld; 2] = [WasiWorld::P1, WasiWorld::P2];
+
+    /// The id used in JSON and on the command line.
+    pub fn label(self) -> &'static str {
+        match self {
+            WasiWorld::P1 => "p1",
+            WasiWorld::P2 => "p2",
+        }
+    }
+
+    /// The label for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            WasiWorld::P1 => "WASI preview1 (core modules)",
+            WasiWorld::P2 => "WASI 0.2 (components)",
+        }
+    }
+
+    pub fn is_p1(&self) -> bool {
+        *self == WasiWorld::P1
+    }
+}
+
+impl fmt::Display for WasiWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl std::str::FromStr for WasiWorld {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        WasiWorld::ALL
+            .into_iter()
+            .find(|w| w.label() == s)
+            .ok_or_else(|| format!("unknown world {s:?}; known: p1, p2"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -583,6 +641,7 @@ pub fn merge(shards: &[(String, Report)]) -> Result<Report, String> {
             ("host", r.host == first.host),
             ("suite name", r.suite.name == first.suite.name),
             ("suite digest", r.suite.digest == first.suite.digest),
+            ("world", r.suite.world == first.suite.world),
             (
                 "expectations",
                 r.suite.expectations == first.suite.expectations,
@@ -645,6 +704,7 @@ mod tests {
                 cases: ids.len() as u32,
                 shard: Some(format!("{k}/{n}")),
                 expectations: None,
+                world: Default::default(),
             },
             host: HostInfo {
                 os: "linux".into(),

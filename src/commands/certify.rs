@@ -36,6 +36,8 @@ Examples:
   wasmcert certify                                   # the built-in suites on the embedded engine
   wasmcert certify --runtime wasmtime --filter '^sandbox/'
   wasmcert certify --runtime node --format json -o node.json
+  wasmcert certify --world p2                         # the same cases as WASI 0.2 components
+  wasmcert certify --runtime jco --world p2           # jco (preview2-shim on Node)
   wasmcert certify --runtime wamr --expectations certify/expectations   # known failures annotated
   wasmcert certify --adapter my-runtime.toml --jobs 4
   wasmcert certify --wasi-testsuite wasi-testsuite/tests/c/testsuite
@@ -86,6 +88,12 @@ pub struct Opts {
     /// finding outside wasmcert.
     #[arg(long, value_name = "DIR", requires = "generated")]
     pub save_generated: Option<PathBuf>,
+    /// The WASI world to certify: `p1` runs each case's preview1 core module; `p2` makes each
+    /// a `wasi:cli/command` component with the preview1 command adapter (as `wasm-tools
+    /// component new --adapt` does) and runs it on the runtime's WASI 0.2 host. The report
+    /// records the world; a case that cannot be made a component is `not-supported`.
+    #[arg(long, value_name = "WORLD", default_value = "p1", conflicts_with = "wasi_testsuite")]
+    pub world: wasmcert_certify::world::WasiWorld,
     /// Only cases whose id (`category/case`) matches this regex.
     #[arg(long, value_name = "REGEX")]
     pub filter: Option<String>,
@@ -240,6 +248,19 @@ impl Opts {
             self.adapter.as_deref(),
             self.runtime_path.clone(),
         )?;
+        if !rt.worlds().contains(&self.world) {
+            bail!(
+                "the runtime `{}` does not run the {} world ({}); it runs: {}",
+                rt.identity().name,
+                self.world,
+                self.world.title(),
+                rt.worlds()
+                    .iter()
+                    .map(|w| w.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         let expectations = match &self.expectations {
             Some(p) => {
                 if !p.exists() {
@@ -276,6 +297,7 @@ impl Opts {
             suite_name,
             suite_digest: digest,
             shard: self.shard.clone(),
+            world: self.world,
             started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             progress,
         };

@@ -1444,6 +1444,7 @@ fn load_suite(dir: &Path, canon: &Path, total: &mut u64) -> Result<(String, Vec<
             module: Module::Wasm(w.clone()),
             spec: case_spec(&stem, &w, version, &spec),
             unsupported: None,
+            p2: None,
             wasi: Some(Arc::new(Test {
                 name: stem,
                 suite: name.clone(),
@@ -1494,6 +1495,7 @@ fn case_spec(stem: &str, w: &Path, version: WasiVersion, spec: &TestSpec) -> Cas
         requires: Vec::new(),
         setup: Setup::default(),
         expect: Expect::default(),
+        p2: None,
     }
 }
 

@@ -1,12 +1,16 @@
 ;; Grows by 16 pages (1 MiB) until memory.grow fails, then by 1 page until it fails again,
 ;; writing a byte at the end of memory after every successful grow. At most 4096 + 16 tries.
 ;; Prints "pages=<n>" and "grow=-1" (or "grow never failed").
+;; It prints "start" first: a component made from it with the preview1 command adapter
+;; (`certify --world p2`) sets up the adapter's state (2 pages of this memory) on the first
+;; write, and must not need them once the memory is at the cap.
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 64) "pages=\00")
   (data (i32.const 96) "grow=-1\n\00")
   (data (i32.const 128) "grow never failed\n\00")
+  (data (i32.const 224) "start\n\00")
   ;; ------------------------------------------------------------------ helpers
   ;; Memory 0..63 is the helpers' scratch: iovec at 0, nwritten at 8, decimal
   ;; digits built backwards in 16..39, prestat at 40..47, "\n" at 48,
@@ -63,6 +67,7 @@
     (i32.const 0))
   (func (export "_start")
     (local $failed i32)
+    (call $puts (i32.const 224))
     (drop (call $grow_until_fail (i32.const 16) (i32.const 4095)))
     (local.set $failed (call $grow_until_fail (i32.const 1) (i32.const 16)))
     (call $report (i32.const 64) (memory.size))

@@ -2,6 +2,9 @@
 ;; (at most 256 times, touching the last byte of every new page) until memory.grow returns
 ;; -1, then prints "pages=<n>", "grow=-1" (or "grow never failed") and "within-cap" when
 ;; n * 64 KiB <= 1 MiB (16 pages, the case's memory_bytes) else "over-cap".
+;; It prints "start" first: a component made from it with the preview1 command adapter
+;; (`certify --world p2`) sets up the adapter's state (2 pages of this memory) on the first
+;; write, and must not need them once the memory is at the cap.
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1 1024)
@@ -10,6 +13,7 @@
   (data (i32.const 128) "grow never failed\n\00")
   (data (i32.const 160) "within-cap\n\00")
   (data (i32.const 192) "over-cap\n\00")
+  (data (i32.const 224) "start\n\00")
   ;; ------------------------------------------------------------------ helpers
   ;; Memory 0..63 is the helpers' scratch: iovec at 0, nwritten at 8, decimal
   ;; digits built backwards in 16..39, prestat at 40..47, "\n" at 48,
@@ -58,6 +62,7 @@
             (call $print_i32 (local.get $errno)) (call $nl) (unreachable))))
   (func (export "_start")
     (local $i i32) (local $failed i32)
+    (call $puts (i32.const 224))
     (block $done
       (loop $grow
         (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1))
