@@ -5,7 +5,12 @@
 // getSandboxSetup): no preopens but the given ones, no environment but the given variables, no
 // network unless --net.
 //
-//   node [V8 OPTIONS] jco-run.mjs [--dir HOST::GUEST]... [--env K=V]... [--net] -- COMPONENT [ARGS...]
+//   node jco-run.mjs [--v8=OPTION]... [--dir HOST::GUEST]... [--env K=V]... [--net] -- COMPONENT [ARGS...]
+//
+// Two processes, as `jco run` has: this one transpiles (jco's transpiler is itself wasm, so V8's
+// memory and table caps must not apply to it), then runs a node child with the `--v8=` options
+// (the case's caps, for the guest only) that configures the shim and runs the component. The
+// runner kills the whole process group.
 //   exit: the guest's status (wasi:cli/exit: 0, 1 for exit(err), or exit-with-code); 1 when
 //   `wasi:cli/run#run` returns an error (as `jco run` exits); 134 with a last stderr line
 //   "trap: <message>" after a trap or a host error; 1 with stderr exactly one line
@@ -18,18 +23,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { writeAll, refuse, trap, prefix } from './js-wasi-common.mjs';
 
 function parse(argv) {
   const dirs = [];
   const env = {};
+  const v8 = [];
   let net = false;
+  let child = null;
   let i = 0;
   for (; i < argv.length && argv[i] !== '--'; i++) {
     const flag = argv[i];
     if (flag === '--net') {
       net = true;
+      continue;
+    }
+    if (flag.startsWith('--v8=')) {
+      v8.push(flag.slice(5));
+      continue;
+    }
+    if (flag.startsWith('--child=')) {
+      child = flag.slice(8);
       continue;
     }
     const value = argv[++i];
@@ -48,7 +64,7 @@ function parse(argv) {
   }
   const [component, ...args] = argv.slice(i + 1);
   if (!component) refuse('no component given');
-  return { dirs, env, net, component, args };
+  return { dirs, env, v8, net, child, component, args, argv };
 }
 
 // jco's generated module instantiates its core modules in promises of its own: a rejection
@@ -75,68 +91,83 @@ try {
   refuse(`@bytecodealliance/preview2-shim not found beside jco: ${e && e.message}`);
 }
 
-const { transpile } = await import(pathToFileURL(jcoApi).href);
-const name = 'component';
 // Beside the component (`bin/module.jco/`): the runner counts `bin/module.*` as its own
 // artifacts, not as host state the guest changed.
-const out = path.join(path.dirname(path.resolve(opts.component)),
+const out = opts.child ?? path.join(path.dirname(path.resolve(opts.component)),
   `${path.basename(opts.component).replace(/\.wasm$/, '')}.jco`);
-try {
-  const { files } = await transpile(fs.readFileSync(opts.component), {
-    name,
-    quiet: true,
-    noTypescript: true,
-    wasiShim: true,
+const name = 'component';
+
+if (opts.child === null) {
+  const { transpile } = await import(pathToFileURL(jcoApi).href);
+  try {
+    const { files } = await transpile(fs.readFileSync(opts.component), {
+      name,
+      quiet: true,
+      noTypescript: true,
+      wasiShim: true,
+    });
+    for (const [file, bytes] of Object.entries(files)) {
+      const dest = path.join(out, file);
+      if (!dest.startsWith(out + path.sep)) refuse(`jco wrote outside its output: ${file}`);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.writeFileSync(dest, bytes);
+    }
+    fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+    fs.mkdirSync(path.join(out, 'node_modules', '@bytecodealliance'), { recursive: true });
+    fs.symlinkSync(shimDir, path.join(out, 'node_modules', '@bytecodealliance', 'preview2-shim'), 'dir');
+  } catch (e) {
+    refuse(`jco transpile: ${e && e.message}`);
+  }
+  // The guest's process: the same arguments, its V8 options, and where the code is.
+  const rest = opts.argv.filter((a) => !a.startsWith('--v8='));
+  // Through the same `bin/node` (a symlink beside node_modules/), so the child finds jco too.
+  const node = process.argv0.includes('/') ? process.argv0 : process.execPath;
+  const child = spawn(node, ['--no-warnings', ...opts.v8, fileURLToPath(import.meta.url), `--child=${out}`, ...rest], {
+    stdio: 'inherit',
   });
-  for (const [file, bytes] of Object.entries(files)) {
-    const dest = path.join(out, file);
-    if (!dest.startsWith(out + path.sep)) refuse(`jco wrote outside its output: ${file}`);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.writeFileSync(dest, bytes);
+  child.on('error', (e) => refuse(`starting node: ${e.message}`));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+} else {
+  // The same module instances the generated code imports (Node resolves the symlink above to
+  // `shimDir`), configured before the component is instantiated.
+  const shim = (m) => import(pathToFileURL(path.join(shimDir, 'dist', 'nodejs', `${m}.js`)).href);
+  const cli = await shim('cli');
+  const filesystem = await shim('filesystem');
+  const sockets = await shim('sockets');
+  cli._setEnv(opts.env);
+  cli._setArgs([path.basename(opts.component), ...opts.args]);
+  cli._setCwd(undefined);
+  filesystem._setPreopens({});
+  for (const [guest, host] of opts.dirs) filesystem._addPreopen(guest, host);
+  if (!opts.net) {
+    sockets._denyDnsLookup();
+    sockets._denyTcp();
+    sockets._denyUdp();
   }
-  fs.writeFileSync(path.join(out, 'package.json'), JSON.stringify({ type: 'module' }));
-  fs.mkdirSync(path.join(out, 'node_modules', '@bytecodealliance'), { recursive: true });
-  fs.symlinkSync(shimDir, path.join(out, 'node_modules', '@bytecodealliance', 'preview2-shim'), 'dir');
-} catch (e) {
-  refuse(`jco transpile: ${e && e.message}`);
-}
 
-// The same module instances the generated code imports (Node resolves the symlink above to
-// `shimDir`), configured before the component is instantiated.
-const shim = (m) => import(pathToFileURL(path.join(shimDir, 'dist', 'nodejs', `${m}.js`)).href);
-const cli = await shim('cli');
-const filesystem = await shim('filesystem');
-const sockets = await shim('sockets');
-cli._setEnv(opts.env);
-cli._setArgs([path.basename(opts.component), ...opts.args]);
-cli._setCwd(undefined);
-filesystem._setPreopens({});
-for (const [guest, host] of opts.dirs) filesystem._addPreopen(guest, host);
-if (!opts.net) {
-  sockets._denyDnsLookup();
-  sockets._denyTcp();
-  sockets._denyUdp();
-}
-
-let mod;
-try {
-  mod = await import(pathToFileURL(path.join(out, `${name}.js`)).href);
-} catch (e) {
-  // Compiling or instantiating the core modules, or linking the shim, before the guest runs.
-  refuse(e && e.message);
-}
-if (!mod.run || !mod.run.run) refuse('not a wasi:cli/command component (no wasi:cli/run export)');
-started = true;
-try {
-  await mod.run.run();
-} catch (e) {
-  // `wasi:cli/run#run` returned `err`: jco's ComponentError, status 1 as `jco run` exits.
-  if (e && e.name === 'ComponentError') {
-    process.exit(1);
+  let mod;
+  try {
+    mod = await import(pathToFileURL(path.join(out, `${name}.js`)).href);
+  } catch (e) {
+    // Compiling or instantiating the core modules, or linking the shim, before the guest runs.
+    refuse(e && e.message);
   }
-  trap(e);
+  if (!mod.run || !mod.run.run) refuse('not a wasi:cli/command component (no wasi:cli/run export)');
+  started = true;
+  try {
+    await mod.run.run();
+  } catch (e) {
+    // `wasi:cli/run#run` returned `err`: jco's ComponentError, status 1 as `jco run` exits.
+    if (e && e.name === 'ComponentError') {
+      process.exit(1);
+    }
+    trap(e);
+  }
+  // Let the shim's stdout and stderr drain (as `jco run` does), then exit 0.
+  await new Promise((resolve) => setTimeout(resolve));
+  writeAll(1, Buffer.alloc(0));
+  process.exit(0);
 }
-// Let the shim's stdout and stderr drain (as `jco run` does), then exit 0.
-await new Promise((resolve) => setTimeout(resolve));
-writeAll(1, Buffer.alloc(0));
-process.exit(0);

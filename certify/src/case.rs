@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// Controls a runtime must be able to express for a case to mean anything.
 pub const FEATURES: &[&str] = &[
     "args",
+    "network",
     "cpu-limit",
     "dirs",
     "env",
@@ -33,6 +34,10 @@ pub struct Spec {
     pub limits: Limits,
     #[serde(default)]
     pub requires: Vec<String>,
+    /// A component-native case: `module.wat` imports WASI 0.2 interfaces itself and is given
+    /// the component type of this world of the suite's `wit/guests.wit`. Runs with
+    /// `certify --world p2` only.
+    pub component: Option<String>,
     #[serde(default)]
     pub setup: Setup,
     #[serde(default)]
@@ -52,6 +57,10 @@ pub struct P2Overlay {
     pub why: String,
     #[serde(default)]
     pub expect: toml::Table,
+    /// The case has no component form worth running (what it tests is not there once the
+    /// preview1 adapter stands between guest and host): `not-supported` with `why`.
+    #[serde(default)]
+    pub not_applicable: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -64,6 +73,10 @@ pub struct Run {
     pub stdin: Option<String>,
     #[serde(default)]
     pub dirs: Vec<Preopen>,
+    /// `"inherit"`: the guest may use the host's network (TCP, UDP, name lookups), as
+    /// wasmtime's `-S inherit-network -S allow-ip-name-lookup` grants. Absent: no network; a
+    /// guest that reaches the runner's canaries then has escaped.
+    pub network: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -157,6 +170,10 @@ pub struct Expect {
     pub files_absent: Vec<String>,
     #[serde(default)]
     pub file_contents: Vec<FileSpec>,
+    /// Canaries (`tcp`, `udp`) the guest must have reached: with a network grant, proof the
+    /// granted operation worked. (Without a grant, reaching any canary is an escape.)
+    #[serde(default)]
+    pub canary: Vec<String>,
 }
 
 impl Expect {
@@ -335,6 +352,32 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
                     );
                 }
             }
+            if let Some(n) = &spec.run.network
+                && n != "inherit"
+            {
+                bail!(
+                    "{}: [run] network must be \"inherit\" (or absent), not {n:?}",
+                    toml_path.display()
+                );
+            }
+            if let Some(c) = spec
+                .expect
+                .canary
+                .iter()
+                .find(|c| !matches!(c.as_str(), "tcp" | "udp"))
+            {
+                bail!(
+                    "{}: [expect] canary entries are \"tcp\" or \"udp\", not {c:?}",
+                    toml_path.display()
+                );
+            }
+            if !spec.expect.canary.is_empty() && spec.run.network.is_none() {
+                bail!(
+                    "{}: [expect] canary needs [run] network: without a grant, reaching a \
+                     canary is an escape",
+                    toml_path.display()
+                );
+            }
             for p in &spec.run.dirs {
                 if !matches!(p.mode.as_str(), "rw" | "ro" | "ro-files") {
                     bail!(
@@ -372,6 +415,12 @@ fn p2_spec(text: &str, spec: &Spec) -> Result<Option<Spec>> {
     };
     if overlay.why.trim().is_empty() {
         bail!("`why` must say what differs as a component, and why");
+    }
+    if overlay.not_applicable {
+        if !overlay.expect.is_empty() {
+            bail!("`not_applicable = true` runs nothing: `expect` would never be checked");
+        }
+        return Ok(None);
     }
     if overlay.expect.is_empty() {
         bail!("`expect` is empty: a [p2] table changes at least one key");
@@ -425,6 +474,21 @@ pub fn suite_digest(cases: &[Case]) -> String {
                 continue;
             }
         };
+        // A component-native case is also the WIT its module is given (suites/wit).
+        if c.spec.component.is_some()
+            && let Some(wit) = c
+                .dir
+                .parent()
+                .and_then(|d| d.parent())
+                .map(|d| d.join("wit"))
+        {
+            files.push(wit.join("guests.wit"));
+            if let Ok(rd) = std::fs::read_dir(wit.join("deps")) {
+                let mut deps: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                deps.sort();
+                files.extend(deps);
+            }
+        }
         files.retain(|f| f.is_file());
         for f in files {
             let name = f
@@ -450,4 +514,69 @@ pub fn shard(cases: Vec<Case>, k: usize, n: usize) -> Vec<Case> {
         .filter(|(i, _)| i % n == k - 1)
         .map(|(_, c)| c)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODULE: &str = r#"(module (memory (export "memory") 1) (func (export "_start")))"#;
+
+    fn load_one(case_toml: &str) -> Result<Case> {
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("cat/case");
+        std::fs::create_dir_all(&c).unwrap();
+        std::fs::write(c.join("case.toml"), case_toml).unwrap();
+        std::fs::write(c.join("module.wat"), MODULE).unwrap();
+        load_suite(dir.path()).map(|mut v| v.remove(0))
+    }
+
+    fn err(case_toml: &str) -> String {
+        format!("{:#}", load_one(case_toml).unwrap_err())
+    }
+
+    #[test]
+    fn a_p2_overlay_replaces_only_the_keys_it_names() {
+        let c = load_one(
+            "[expect]\nexit_code = 42\nstdout = \"x\\n\"\n\n[p2]\nwhy = \"WASI 0.2 exits 1\"\nexpect = { exit_code = 1 }\n",
+        )
+        .unwrap();
+        assert_eq!(c.spec.expect.exit_code, Some(42));
+        let p2 = c.p2.unwrap();
+        assert_eq!(p2.expect.exit_code, Some(1));
+        assert_eq!(p2.expect.stdout.as_deref(), Some("x\n"));
+    }
+
+    #[test]
+    fn p2_overlays_that_mean_nothing_or_contradict_are_refused() {
+        assert!(
+            err("[p2]\nwhy = \"\"\nexpect = { exit_code = 1 }\n").contains("`why`"),
+            "empty why"
+        );
+        assert!(err("[p2]\nwhy = \"w\"\n").contains("`expect` is empty"));
+        assert!(
+            err("[p2]\nwhy = \"w\"\nnot_applicable = true\nexpect = { exit_code = 1 }\n")
+                .contains("never be checked")
+        );
+        // The merged [expect] is validated like the base one.
+        assert!(
+            err("[expect]\ntrap = true\n\n[p2]\nwhy = \"w\"\nexpect = { exit_code = 1 }\n")
+                .contains("cannot all hold")
+        );
+    }
+
+    #[test]
+    fn network_grants_and_canaries_are_checked_on_load() {
+        assert!(err("[run]\nnetwork = \"all\"\n").contains("network must be \"inherit\""));
+        assert!(
+            err("[expect]\ncanary = [\"tcp\"]\n").contains("needs [run] network"),
+            "a canary expectation without a grant"
+        );
+        assert!(
+            err("[run]\nnetwork = \"inherit\"\n[expect]\ncanary = [\"icmp\"]\n")
+                .contains("\"tcp\" or \"udp\"")
+        );
+        let c = load_one("component = \"tcp-client\"\n[run]\nnetwork = \"inherit\"\n").unwrap();
+        assert_eq!(c.spec.component.as_deref(), Some("tcp-client"));
+    }
 }

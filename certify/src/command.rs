@@ -74,9 +74,9 @@ pub struct Adapter {
     pub description: String,
     #[serde(default = "version_args")]
     pub version_args: Vec<String>,
-    /// The argument template. Literal strings, plus the placeholders `{limits}`, `{dirs}`,
-    /// `{env}`, `{module}` (the .wasm, or the precompiled file), `{args}` (guest arguments)
-    /// and `{launcher:NAME}` (a file shipped with the built-in adapters).
+    /// The argument template. Literal strings, plus the placeholders `{limits}`, `{network}`,
+    /// `{dirs}`, `{env}`, `{module}` (the .wasm, or the precompiled file), `{args}` (guest
+    /// arguments) and `{launcher:NAME}` (a file shipped with the built-in adapters).
     pub command: Vec<String>,
     #[serde(default)]
     pub flags: Flags,
@@ -162,6 +162,9 @@ pub struct Flags {
     /// Always added (after `{limits}`).
     #[serde(default)]
     pub always: Vec<String>,
+    /// `[run] network = "inherit"`: what grants the guest the host's network (TCP, UDP, name
+    /// lookups), at `{network}` in `command`. Absent: the runtime cannot grant it.
+    pub network: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -201,6 +204,9 @@ pub fn parse_adapter(text: &str, origin: &str) -> Result<Adapter> {
     }
     if !a.command.iter().any(|c| c == "{module}") {
         bail!("{origin}: `command` must contain \"{{module}}\"");
+    }
+    if a.flags.network.is_some() && !a.command.iter().any(|c| c == "{network}") {
+        bail!("{origin}: [flags] network is set, so `command` must contain \"{{network}}\"");
     }
     if a.worlds.is_empty() {
         bail!("{origin}: `worlds` is empty: list the worlds `command` runs (\"p1\", \"p2\")");
@@ -586,10 +592,16 @@ impl CommandRuntime {
             };
             env.extend(Self::expand(t, &[("key", k.clone()), ("value", v.clone())]));
         }
+        let network = match (&spec.run.network, &f.network) {
+            (None, _) => Vec::new(),
+            (Some(_), Some(t)) => t.clone(),
+            (Some(_), None) => bail!("adapter cannot grant the network"),
+        };
         let mut argv = Vec::new();
         for c in &self.adapter.command {
             match c.as_str() {
                 "{limits}" => argv.extend(limits.iter().cloned()),
+                "{network}" => argv.extend(network.iter().cloned()),
                 "{dirs}" => argv.extend(dirs.iter().cloned()),
                 "{env}" => argv.extend(env.iter().cloned()),
                 "{args}" => argv.extend(p.args()),
@@ -618,6 +630,7 @@ impl Runtime for CommandRuntime {
             "cpu-limit" => f.fuel.is_some() || f.timeout.is_some(),
             "stdin" => self.adapter.stdin,
             "args" => self.adapter.command.iter().any(|c| c == "{args}"),
+            "network" => f.network.is_some(),
             _ => false,
         }
     }

@@ -142,6 +142,15 @@ impl Embedded {
     ) -> Result<RawRun> {
         let mut b = b;
         let spec = &p.case.spec;
+        // As the wasmtime CLI: TCP and UDP sockets can be made (its `-S tcp`, `-S udp`
+        // defaults) but no address is allowed and no name looked up, unless `[run] network =
+        // "inherit"` grants what its `-S inherit-network -S allow-ip-name-lookup` grant.
+        b.allow_tcp(true)
+            .allow_udp(true)
+            .allow_ip_name_lookup(false);
+        if spec.run.network.is_some() {
+            b.inherit_network().allow_ip_name_lookup(true);
+        }
         let done = |end: End| RawRun {
             end,
             stdout: stdout.contents().to_vec(),
@@ -374,36 +383,36 @@ fn case_context(
     MemoryOutputPipe,
     StoreLimits,
 )> {
-        let spec = &p.case.spec;
-        let stdout = MemoryOutputPipe::new(OUTPUT_CAP);
-        let stderr = MemoryOutputPipe::new(OUTPUT_CAP);
-        let mut b = WasiCtxBuilder::new();
-        let mut argv = vec!["module.wasm".to_string()];
-        argv.extend(p.args());
-        b.args(&argv);
-        for (k, v) in &spec.run.env {
-            b.env(k, v);
-        }
-        b.stdin(MemoryInputPipe::new(
-            spec.run.stdin.clone().unwrap_or_default().into_bytes(),
-        ));
-        b.stdout(stdout.clone());
-        b.stderr(stderr.clone());
-        for d in &spec.run.dirs {
-            let perms = if d.read_only() {
-                FsPerms::ReadOnly
-            } else {
-                FsPerms::ReadWrite
-            };
-            b.preopened_dir(p.work.join(&d.host), &d.guest, perms)?;
-        }
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(m) = spec.limits.memory_bytes {
-            limits = limits.memory_size(usize::try_from(m).unwrap_or(usize::MAX));
-        }
-        if let Some(t) = spec.limits.table_elements {
-            limits = limits.table_elements(usize::try_from(t).unwrap_or(usize::MAX));
-        }
+    let spec = &p.case.spec;
+    let stdout = MemoryOutputPipe::new(OUTPUT_CAP);
+    let stderr = MemoryOutputPipe::new(OUTPUT_CAP);
+    let mut b = WasiCtxBuilder::new();
+    let mut argv = vec!["module.wasm".to_string()];
+    argv.extend(p.args());
+    b.args(&argv);
+    for (k, v) in &spec.run.env {
+        b.env(k, v);
+    }
+    b.stdin(MemoryInputPipe::new(
+        spec.run.stdin.clone().unwrap_or_default().into_bytes(),
+    ));
+    b.stdout(stdout.clone());
+    b.stderr(stderr.clone());
+    for d in &spec.run.dirs {
+        let perms = if d.read_only() {
+            FsPerms::ReadOnly
+        } else {
+            FsPerms::ReadWrite
+        };
+        b.preopened_dir(p.work.join(&d.host), &d.guest, perms)?;
+    }
+    let mut limits = StoreLimitsBuilder::new();
+    if let Some(m) = spec.limits.memory_bytes {
+        limits = limits.memory_size(usize::try_from(m).unwrap_or(usize::MAX));
+    }
+    if let Some(t) = spec.limits.table_elements {
+        limits = limits.table_elements(usize::try_from(t).unwrap_or(usize::MAX));
+    }
     Ok((b, stdout, stderr, limits.build()))
 }
 

@@ -138,6 +138,7 @@ fn generate_one(seed: u64, index: usize) -> Option<Case> {
             run: Run::default(),
             limits: limits(),
             requires: vec![control.into()],
+            component: None,
             setup: Setup::default(),
             expect: Expect {
                 settles: Some(true),

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod canary;
 pub mod case;
 pub mod command;
 #[cfg(feature = "embedded")]

@@ -177,6 +177,9 @@ fn execute(
     if !case.spec.run.env.is_empty() {
         needs.push("env");
     }
+    if case.spec.run.network.is_some() {
+        needs.push("network");
+    }
     if case.spec.run.stdin.is_some() {
         needs.push("stdin");
     }
@@ -200,6 +203,17 @@ fn execute(
             );
         }
     };
+    if world == WasiWorld::P2
+        && let Some(o) = case.spec.p2.as_ref().filter(|o| o.not_applicable)
+    {
+        return (
+            Outcome::NotSupported {
+                why: format!("not applicable as a WASI 0.2 component: {}", o.why),
+                missing: Some("component".into()),
+            },
+            Evidence::default(),
+        );
+    }
     // The case as it runs in this world: as a component, its `[p2]` overlay (if any).
     let overlaid;
     let case = match (&case.p2, world) {
@@ -212,9 +226,40 @@ fn execute(
         }
         _ => case,
     };
-    let wasm = match world {
-        WasiWorld::P1 => wasm,
-        WasiWorld::P2 => match components.get(&wasm) {
+    let wasm = match (world, &case.spec.component) {
+        (WasiWorld::P1, Some(w)) => {
+            return (
+                Outcome::NotSupported {
+                    why: format!(
+                        "a component-native case (world `{w}`, WASI 0.2 interfaces no preview1 \
+                         module can import): it runs with --world p2"
+                    ),
+                    missing: Some("component".into()),
+                },
+                Evidence::default(),
+            );
+        }
+        (WasiWorld::P2, Some(w)) => {
+            let wit = case
+                .dir
+                .parent()
+                .and_then(|d| d.parent())
+                .map(|d| d.join("wit"))
+                .unwrap_or_default();
+            match components.guest(&wasm, &wit, w) {
+                Ok(c) => c.as_ref().clone(),
+                Err(e) => {
+                    return (
+                        Outcome::Error {
+                            why: format!("{e} (suite WIT {})", wit.display()),
+                        },
+                        Evidence::default(),
+                    );
+                }
+            }
+        }
+        (WasiWorld::P1, None) => wasm,
+        (WasiWorld::P2, None) => match components.get(&wasm) {
             Ok(c) => c.as_ref().clone(),
             // Not the runtime's doing: the case has no WASI 0.2 form (it imports outside
             // preview1, or is not a command). Said as such, and counted as coverage.
@@ -247,6 +292,23 @@ fn execute(
         .timeout_ms
         .map(Duration::from_millis)
         .unwrap_or(DEFAULT_TIMEOUT);
+    // The network canaries, for a case that tells its guest where they are.
+    let wants_canary = case.spec.run.args.iter().any(|a| a.contains("{canary_"));
+    let canaries = if wants_canary {
+        match crate::canary::Canaries::start() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                return (
+                    Outcome::Error {
+                        why: format!("starting the network canaries: {e}"),
+                    },
+                    Evidence::default(),
+                );
+            }
+        }
+    } else {
+        None
+    };
     let prepared = Prepared {
         case,
         work: work.path(),
@@ -255,8 +317,11 @@ fn execute(
         env_secret: &work.env_secret,
         timeout,
         world,
+        canary: canaries.as_ref().map(|c| (c.tcp_port, c.udp_port)),
     };
-    let raw = match runtime.run(&prepared) {
+    let raw = runtime.run(&prepared);
+    let contacts = canaries.map(|c| c.finish()).unwrap_or_default();
+    let raw = match raw {
         Ok(r) => r,
         Err(e) => {
             return (
@@ -287,7 +352,7 @@ fn execute(
         stderr_head: redact(&work, &head(&raw.stderr)),
         duration_ms: raw.duration.as_millis() as u64,
     };
-    let outcome = match judge(case, &work, &raw) {
+    let outcome = match judge(case, &work, &raw, &contacts) {
         Outcome::Fail { why } => Outcome::Fail {
             why: redact(&work, &why),
         },
@@ -300,9 +365,26 @@ fn execute(
     (outcome, evidence)
 }
 
-fn judge(case: &Case, work: &WorkDir, raw: &RawRun) -> Outcome {
+fn judge(
+    case: &Case,
+    work: &WorkDir,
+    raw: &RawRun,
+    contacts: &[crate::canary::Contact],
+) -> Outcome {
     if let Some(evidence) = work.evidence(&raw.stdout, &raw.stderr) {
         return Outcome::Escaped { why: evidence };
+    }
+    if case.spec.run.network.is_none() && !contacts.is_empty() {
+        return Outcome::Escaped {
+            why: format!(
+                "the guest reached the runner's network canary without a network grant: {}",
+                contacts
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
     }
     match &raw.end {
         End::Signaled(s) => return Outcome::Crashed { signal: *s },
@@ -315,6 +397,23 @@ fn judge(case: &Case, work: &WorkDir, raw: &RawRun) -> Outcome {
             };
         }
         _ => {}
+    }
+    if let Some(p) = case
+        .spec
+        .expect
+        .canary
+        .iter()
+        .find(|p| !contacts.iter().any(|c| c.proto == p.as_str()))
+    {
+        return Outcome::Fail {
+            why: format!(
+                "with the network granted, the guest never reached the {p} canary{}",
+                match check(case, work, raw) {
+                    Ok(()) => String::new(),
+                    Err(why) => format!(" ({why})"),
+                }
+            ),
+        };
     }
     match check(case, work, raw) {
         Ok(()) => Outcome::Pass,

@@ -48,19 +48,27 @@ pub struct Prepared<'a> {
     pub timeout: Duration,
     /// `P2`: `wasm` is a `wasi:cli/command` component made from the case's module.
     pub world: WasiWorld,
+    /// The ports of the runner's network canaries (TCP, UDP), when the case has them.
+    pub canary: Option<(u16, u16)>,
 }
 
 impl Prepared<'_> {
     /// The guest arguments with `{work}` expanded to the absolute work dir (cases use it to
-    /// hand the guest a host path it must not be able to open).
+    /// hand the guest a host path it must not be able to open), and `{canary_tcp_port}`,
+    /// `{canary_udp_port}` to the ports of the runner's canaries.
     pub fn args(&self) -> Vec<String> {
         let work = self.work.to_string_lossy();
+        let (tcp, udp) = self.canary.unwrap_or_default();
         self.case
             .spec
             .run
             .args
             .iter()
-            .map(|a| a.replace("{work}", &work))
+            .map(|a| {
+                a.replace("{work}", &work)
+                    .replace("{canary_tcp_port}", &tcp.to_string())
+                    .replace("{canary_udp_port}", &udp.to_string())
+            })
             .collect()
     }
 }

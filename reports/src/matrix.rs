@@ -217,10 +217,16 @@ pub fn build(bundles: &[BundleInput], keys: &[KeyInput], opts: &Options) -> Matr
             }
         }
         let rt = &report.runtime;
+        // A certification of the runtime's WASI 0.2 host is a column of its own, beside (never
+        // superseding) its preview1 one.
+        let name = match report.suite.world {
+            crate::conformance::WasiWorld::P1 => rt.name.clone(),
+            w => format!("{} ({w})", rt.name),
+        };
         verified.push((
             RuntimeColumn {
-                id: rt.name.clone(),
-                name: rt.name.clone(),
+                id: name.clone(),
+                name,
                 version: rt.version.clone(),
                 binary_sha256: rt.binary_sha256.clone(),
                 adapter: rt.adapter.clone(),

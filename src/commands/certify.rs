@@ -92,7 +92,12 @@ pub struct Opts {
     /// a `wasi:cli/command` component with the preview1 command adapter (as `wasm-tools
     /// component new --adapt` does) and runs it on the runtime's WASI 0.2 host. The report
     /// records the world; a case that cannot be made a component is `not-supported`.
-    #[arg(long, value_name = "WORLD", default_value = "p1", conflicts_with = "wasi_testsuite")]
+    #[arg(
+        long,
+        value_name = "WORLD",
+        default_value = "p1",
+        conflicts_with = "wasi_testsuite"
+    )]
     pub world: wasmcert_certify::world::WasiWorld,
     /// Only cases whose id (`category/case`) matches this regex.
     #[arg(long, value_name = "REGEX")]
@@ -266,7 +271,13 @@ impl Opts {
                 if !p.exists() {
                     bail!("--expectations {}: no such file or directory", p.display());
                 }
-                Expectations::load(p, &rt.identity().name)?
+                // A directory holds one list per runtime and world: `<runtime>.toml` (p1),
+                // `<runtime>.p2.toml` (--world p2).
+                let name = match self.world {
+                    wasmcert_certify::world::WasiWorld::P1 => rt.identity().name.clone(),
+                    w => format!("{}.{w}", rt.identity().name),
+                };
+                Expectations::load(p, &name)?
             }
             None => Expectations::none(),
         };

@@ -1493,6 +1493,7 @@ fn case_spec(stem: &str, w: &Path, version: WasiVersion, spec: &TestSpec) -> Cas
             ..Limits::default()
         },
         requires: Vec::new(),
+        component: None,
         setup: Setup::default(),
         expect: Expect::default(),
         p2: None,
