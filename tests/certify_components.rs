@@ -285,3 +285,55 @@ fn a_world_the_runtime_does_not_run_is_a_usage_error() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unknown world"), "{err}");
 }
+
+/// The published matrix (docs/matrix/, rendered from signed bundles; tests/matrix.rs checks it
+/// is what they render to) certifies the WASI 0.2 hosts in columns of their own, and the
+/// network category ran on every runtime in it.
+#[test]
+fn the_published_matrix_has_the_wasi_0_2_hosts_and_the_network_category_everywhere() {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("docs/matrix/matrix.json")).unwrap())
+            .unwrap();
+    let runtimes: Vec<&str> = m["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "embedded (p2)",
+        "wasmtime (p2)",
+        "jco (p2)",
+        "embedded",
+        "wasmtime",
+    ] {
+        assert!(runtimes.contains(&id), "{id} not in {runtimes:?}");
+    }
+    assert!(runtimes.len() >= 17, "{runtimes:?}");
+    let network: Vec<&serde_json::Value> = m["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["category"] == "network")
+        .collect();
+    assert!(network.len() >= 8, "{} network cases", network.len());
+    for c in &network {
+        let cells = c["cells"].as_array().unwrap();
+        assert_eq!(cells.len(), runtimes.len());
+        for (rt, cell) in runtimes.iter().zip(cells) {
+            assert!(!cell.is_null(), "{} has no cell for {rt}", c["id"]);
+        }
+    }
+    // The component-native cases run (pass) on every p2 column.
+    for (i, rt) in runtimes.iter().enumerate() {
+        if !rt.ends_with("(p2)") {
+            continue;
+        }
+        for c in network.iter().filter(|c| {
+            let id = c["id"].as_str().unwrap();
+            !id.starts_with("network/p1-")
+        }) {
+            assert_eq!(c["cells"][i]["outcome"], "pass", "{rt}: {}", c["id"]);
+        }
+    }
+}
