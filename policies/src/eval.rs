@@ -3,7 +3,7 @@
 
 use crate::keys::{self, PublicKey};
 use crate::location::Location;
-use crate::native::{CertificationCheck, Check, Compiled, NativePolicy};
+use crate::native::{CertVerdict, CertificationCheck, Check, Compiled, NativePolicy};
 use crate::{Bundle, Finding};
 use wasmcert_analyzer::{Analysis, Import};
 use wasmcert_report::conformance::{self, OutcomeKind};
@@ -334,8 +334,8 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
             }
         }
         Check::RuntimeCertification(c) => match &c.verdict {
-            Some(Ok(_)) => {}
-            Some(Err(why)) => out.push(
+            Some(CertVerdict::Certified(_)) => {}
+            Some(CertVerdict::Refused(why)) => out.push(
                 &rule.at,
                 None,
                 format!("no verified conformance report certifies the runtime: {why}"),
@@ -436,9 +436,11 @@ pub(crate) fn certify_verdict(
     c: &CertificationCheck,
     reports: &[&Bundle],
     now: std::time::SystemTime,
-) -> Result<String, String> {
+) -> CertVerdict {
     if reports.is_empty() {
-        return Err("no report given (--runtime-report or the rule's `reports`)".into());
+        return CertVerdict::Refused(
+            "no report given (--runtime-report or the rule's `reports`)".into(),
+        );
     }
     let mut reasons = Vec::new();
     'bundles: for b in reports {
@@ -534,12 +536,12 @@ pub(crate) fn certify_verdict(
                 continue 'bundles;
             }
         }
-        return Ok(format!(
+        return CertVerdict::Certified(format!(
             "{} {} certified by {} (key {key})",
             rt.name, rt.version, b.name
         ));
     }
-    Err(reasons.join("; "))
+    CertVerdict::Refused(reasons.join("; "))
 }
 
 #[cfg(test)]

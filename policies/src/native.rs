@@ -4,8 +4,9 @@
 //!
 //! The format is documented in `docs/policy/format.md` and `policies/template.toml`.
 
+use crate::error::chain;
 use crate::keys::{self, PublicKey};
-use crate::location::{Error, LineIndex, Location};
+use crate::location::{LineIndex, Location, PolicyError};
 use crate::pattern::{Glob, ImportPattern, Range};
 use crate::rules::Level;
 use crate::rules::RuleId;
@@ -241,9 +242,9 @@ pub struct RawException {
 }
 
 /// Parse the text of a policy (no compilation: for round-trip tests and the fuzzer).
-pub fn parse_raw(text: &str, file: &str) -> Result<RawPolicy, Error> {
+pub fn parse_raw(text: &str, file: &str) -> Result<RawPolicy, PolicyError> {
     let idx = LineIndex::new(text);
-    toml::from_str::<RawPolicy>(text).map_err(|e| Error {
+    toml::from_str::<RawPolicy>(text).map_err(|e| PolicyError {
         file: file.to_string(),
         at: e.span().map(|s| idx.line_col(text, s.start)),
         message: e.message().trim().to_string(),
@@ -331,9 +332,17 @@ pub(crate) struct CertificationCheck {
     pub forbid: Vec<OutcomeKind>,
     pub max_age_days: Option<u64>,
     pub suite_digest: Option<String>,
-    /// Set by [`crate::Policy::prepare`]: `Ok(description)` of the report that certifies, or
-    /// `Err(reasons)` why none does.
-    pub verdict: Option<Result<String, String>>,
+    /// Set by [`crate::Policy::prepare`].
+    pub verdict: Option<CertVerdict>,
+}
+
+/// Whether a verified conformance report certifies the runtime a policy asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CertVerdict {
+    /// The report that certifies it (`runtime version certified by bundle (key ...)`).
+    Certified(String),
+    /// Why no given report does, one reason per report.
+    Refused(String),
 }
 
 #[derive(Debug)]
@@ -369,8 +378,8 @@ impl Ctx<'_> {
             column,
         }
     }
-    fn err(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Error {
-        Error {
+    fn err(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> PolicyError {
+        PolicyError {
             file: self.file.to_string(),
             at: Some(self.idx.line_col(self.text, span.start)),
             message: message.into(),
@@ -382,20 +391,20 @@ impl Ctx<'_> {
     fn level(&self, l: &Option<Spanned<Level>>) -> Level {
         l.as_ref().map_or(Level::Deny, |l| *l.get_ref())
     }
-    fn globs(&self, list: &Spanned<Vec<Spanned<String>>>) -> Result<Vec<At<Glob>>, Error> {
+    fn globs(&self, list: &Spanned<Vec<Spanned<String>>>) -> Result<Vec<At<Glob>>, PolicyError> {
         list.get_ref()
             .iter()
             .map(|s| {
                 Ok(At {
-                    value: Glob::new(s.get_ref()).map_err(|e| self.err(s.span(), e))?,
+                    value: Glob::new(s.get_ref()).map_err(|e| self.err(s.span(), chain(&e)))?,
                     at: self.at(s),
                 })
             })
             .collect()
     }
-    fn range(&self, s: &Option<Spanned<String>>) -> Result<Option<Range>, Error> {
+    fn range(&self, s: &Option<Spanned<String>>) -> Result<Option<Range>, PolicyError> {
         s.as_ref()
-            .map(|v| Range::new(v.get_ref()).map_err(|e| self.err(v.span(), e)))
+            .map(|v| Range::new(v.get_ref()).map_err(|e| self.err(v.span(), chain(&e))))
             .transpose()
     }
     fn keys(
@@ -403,7 +412,7 @@ impl Ctx<'_> {
         list: &Spanned<Vec<Spanned<String>>>,
         level: Level,
         rule: &str,
-    ) -> Result<Vec<(PublicKey, Location)>, Error> {
+    ) -> Result<Vec<(PublicKey, Location)>, PolicyError> {
         if list.get_ref().is_empty() && level != Level::Allow {
             return Err(self.err(
                 list.span(),
@@ -414,7 +423,7 @@ impl Ctx<'_> {
             .iter()
             .map(|k| {
                 let path = self.base.join(k.get_ref());
-                let key = keys::load(&path).map_err(|e| self.err(k.span(), e))?;
+                let key = keys::load(&path).map_err(|e| self.err(k.span(), chain(&e)))?;
                 Ok((key, self.at(k)))
             })
             .collect()
@@ -425,9 +434,9 @@ impl Ctx<'_> {
 fn check_capability_globs(
     ctx: &Ctx<'_>,
     list: &Spanned<Vec<Spanned<String>>>,
-) -> Result<(), Error> {
+) -> Result<(), PolicyError> {
     for s in list.get_ref() {
-        let g = Glob::new(s.get_ref()).map_err(|e| ctx.err(s.span(), e))?;
+        let g = Glob::new(s.get_ref()).map_err(|e| ctx.err(s.span(), chain(&e)))?;
         if !wasmcert_analyzer::capabilities::CAPABILITIES
             .iter()
             .any(|(id, _, _)| g.is_match(id))
@@ -450,7 +459,7 @@ pub fn compile(
     text: &str,
     file: &str,
     base: &Path,
-) -> Result<NativePolicy, Error> {
+) -> Result<NativePolicy, PolicyError> {
     let ctx = Ctx {
         text,
         file,
@@ -507,7 +516,8 @@ pub fn compile(
             let d = b.get_ref();
             bans.push(At {
                 value: Ban {
-                    name: Glob::new(d.name.get_ref()).map_err(|e| ctx.err(d.name.span(), e))?,
+                    name: Glob::new(d.name.get_ref())
+                        .map_err(|e| ctx.err(d.name.span(), chain(&e)))?,
                     range: ctx.range(&d.version)?,
                     reason: d.reason.clone(),
                 },
@@ -547,17 +557,19 @@ pub fn compile(
             Check::FeatureDenied(list),
         );
     }
-    let imports = |l: &Spanned<Vec<Spanned<String>>>| -> Result<Vec<At<ImportPattern>>, Error> {
-        l.get_ref()
-            .iter()
-            .map(|p| {
-                Ok(At {
-                    value: ImportPattern::new(p.get_ref()).map_err(|e| ctx.err(p.span(), e))?,
-                    at: ctx.at(p),
+    let imports =
+        |l: &Spanned<Vec<Spanned<String>>>| -> Result<Vec<At<ImportPattern>>, PolicyError> {
+            l.get_ref()
+                .iter()
+                .map(|p| {
+                    Ok(At {
+                        value: ImportPattern::new(p.get_ref())
+                            .map_err(|e| ctx.err(p.span(), chain(&e)))?,
+                        at: ctx.at(p),
+                    })
                 })
-            })
-            .collect()
-    };
+                .collect()
+        };
     if let Some(t) = &r.import_denied {
         let list = imports(&t.get_ref().imports)?;
         push(
@@ -664,7 +676,8 @@ pub fn compile(
             }
             list.push(At {
                 value: ProducerMatch {
-                    name: Glob::new(b.name.get_ref()).map_err(|e| ctx.err(b.name.span(), e))?,
+                    name: Glob::new(b.name.get_ref())
+                        .map_err(|e| ctx.err(b.name.span(), chain(&e)))?,
                     range: ctx.range(&b.version)?,
                     field: b.field.as_ref().map(|f| f.get_ref().clone()),
                     reason: b.reason.clone(),
@@ -703,7 +716,7 @@ pub fn compile(
                        default: &[&str],
                        known: Option<&[&str]>,
                        what: &str|
-         -> Result<Vec<String>, Error> {
+         -> Result<Vec<String>, PolicyError> {
             match l {
                 None => Ok(default.iter().map(|s| s.to_string()).collect()),
                 Some(l) => l
@@ -756,7 +769,7 @@ pub fn compile(
                 runtime: c
                     .runtime
                     .as_ref()
-                    .map(|g| Glob::new(g.get_ref()).map_err(|e| ctx.err(g.span(), e)))
+                    .map(|g| Glob::new(g.get_ref()).map_err(|e| ctx.err(g.span(), chain(&e))))
                     .transpose()?,
                 categories,
                 forbid,
@@ -896,7 +909,7 @@ pub fn compile(
             name: x
                 .name
                 .as_ref()
-                .map(|n| Glob::new(n.get_ref()).map_err(|e| ctx.err(n.span(), e)))
+                .map(|n| Glob::new(n.get_ref()).map_err(|e| ctx.err(n.span(), chain(&e))))
                 .transpose()?,
             rules,
             reason: x.reason.get_ref().clone(),

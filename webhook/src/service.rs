@@ -502,29 +502,26 @@ impl Admitter {
             from_attestation,
         };
         let started = Instant::now();
-        let decisions = self
-            .policies
-            .iter()
-            .map(|p| p.evaluate(&analysis, &bundles))
-            .collect::<Result<Vec<_>, String>>();
+        let decided = wasmcert_policy::decide_all(&self.policies, [(&analysis, &bundles[..])])
+            .subjects
+            .pop()
+            .expect("one subject, one decision");
         self.metrics.policy_evaluated(started.elapsed());
-        let decisions = decisions.map_err(|e| (Reason::PolicyError, Error(e)))?;
-        for d in &decisions {
-            verdict.allowed &= d.allowed;
-            for f in d.findings.iter().filter(|f| f.excepted.is_none()) {
-                match f.level {
-                    Level::Deny => {
-                        if !verdict.denied_rules.contains(&f.rule) {
-                            verdict.denied_rules.push(f.rule.clone());
-                        }
-                        if verdict.reasons.len() < 4 {
-                            verdict.reasons.push(format!("{}: {}", f.rule, f.message));
-                        }
+        let decided = decided.map_err(|e| (Reason::PolicyError, Error(e.to_string())))?;
+        verdict.allowed = decided.allowed;
+        for f in decided.findings.iter().filter(|f| f.excepted.is_none()) {
+            match f.level {
+                Level::Deny => {
+                    if !verdict.denied_rules.contains(&f.rule) {
+                        verdict.denied_rules.push(f.rule.clone());
                     }
-                    _ => {
-                        if verdict.warnings.len() < 4 {
-                            verdict.warnings.push(format!("{}: {}", f.rule, f.message));
-                        }
+                    if verdict.reasons.len() < 4 {
+                        verdict.reasons.push(format!("{}: {}", f.rule, f.message));
+                    }
+                }
+                _ => {
+                    if verdict.warnings.len() < 4 {
+                        verdict.warnings.push(format!("{}: {}", f.rule, f.message));
                     }
                 }
             }
