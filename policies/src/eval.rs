@@ -7,7 +7,7 @@ use crate::native::{CertVerdict, CertificationCheck, Check, Compiled, NativePoli
 use crate::{Bundle, Finding};
 use wasmcert_analyzer::{Analysis, Import};
 use wasmcert_report::conformance::{self, OutcomeKind};
-use wasmcert_report::sign;
+use wasmcert_report::signed::{self, AnalysisBundleError};
 
 /// 4 GiB: how far a 32-bit memory without a maximum can grow (2^16 pages of 64 KiB, or 2^32
 /// one-byte pages); a 64-bit one has no practical bound.
@@ -368,12 +368,12 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
                     }
                     PublicKey::P256 { pem, .. } if s.attestation => {
                         for b in attestations {
-                            match sign::verify(&b.bytes, pem, Some(&a.subject.sha256)) {
-                                Ok(v) if v.predicate_type == sign::ANALYSIS_PREDICATE => return,
-                                Ok(v) => tried.push(format!(
-                                    "{}: a {} statement, not an analysis",
-                                    b.name, v.predicate_type
-                                )),
+                            match signed::verify_analysis(&b.bytes, &[pem], Some(&a.subject.sha256))
+                            {
+                                Ok(_) => return,
+                                Err(e @ AnalysisBundleError::NotAnAnalysis(_)) => {
+                                    tried.push(format!("{}: {e}", b.name))
+                                }
                                 Err(_) => {}
                             }
                         }

@@ -1,6 +1,6 @@
 //! `wasmcert check`: decide allow or deny on modules and components with policies (a CI gate).
 
-use crate::commands::analyze::analyze_all;
+use crate::input::analyze_all;
 use crate::output::emit;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};

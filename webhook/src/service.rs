@@ -555,36 +555,33 @@ impl Admitter {
         else {
             return Ok(None);
         };
-        for key in &self.config.analysis_keys {
-            let Ok(v) = wasmcert_report::sign::verify(&bytes, key, None) else {
-                continue;
-            };
-            if v.predicate_type != wasmcert_report::sign::ANALYSIS_PREDICATE {
-                continue;
-            }
-            #[derive(serde::Deserialize)]
-            struct Statement {
-                predicate: Analysis,
-            }
-            let Ok(st) = serde_json::from_slice::<Statement>(&v.payload) else {
-                continue;
-            };
-            // The analysis must be of the layer this manifest ships, and must say so.
-            let a = st.predicate;
-            let layer_ok = a
-                .oci
-                .as_ref()
-                .is_some_and(|o| o.manifest_digest == manifest_digest)
-                && v.subjects.iter().any(|s| s.sha256 == a.subject.sha256);
-            if layer_ok {
-                return Ok(Some((
-                    a,
-                    Bundle {
-                        name: attestation_tag(manifest_digest),
-                        bytes,
-                    },
-                )));
-            }
+        let keys: Vec<&[u8]> = self
+            .config
+            .analysis_keys
+            .iter()
+            .map(Vec::as_slice)
+            .collect();
+        let Ok(v) = wasmcert_report::signed::verify_analysis(&bytes, &keys, None) else {
+            return Ok(None);
+        };
+        // The analysis must be of the layer this manifest ships, and must say so.
+        let a = v.analysis;
+        let layer_ok = a
+            .oci
+            .as_ref()
+            .is_some_and(|o| o.manifest_digest == manifest_digest)
+            && v.verified
+                .subjects
+                .iter()
+                .any(|s| s.sha256 == a.subject.sha256);
+        if layer_ok {
+            return Ok(Some((
+                a,
+                Bundle {
+                    name: attestation_tag(manifest_digest),
+                    bytes,
+                },
+            )));
         }
         Ok(None)
     }
