@@ -169,30 +169,31 @@ pub fn analyze_all(
     for input in &inputs {
         match analyze_one(input, validate) {
             Ok(a) => analyses.push(a),
-            Err(e) => errors.push((input.display(), e)),
+            // The message and its causes on one line: it is a field of the reports.
+            Err(e) => errors.push((input.display(), format!("{e:#}"))),
         }
     }
     (analyses, errors, single)
 }
 
-fn analyze_one(input: &Input, validate: bool) -> Result<Analysis, String> {
+fn analyze_one(input: &Input, validate: bool) -> Result<Analysis> {
     if let Input::Oci(source) = input {
         // The artifact (every digest verified) is analysed, then annotated with its OCI
         // identity and the config cross-check.
-        let artifact = wasmcert_oci::fetch_blocking(source, &wasmcert_oci::FetchOptions::default())
-            .map_err(|e| e.to_string())?;
+        let artifact =
+            wasmcert_oci::fetch_blocking(source, &wasmcert_oci::FetchOptions::default())?;
         let opts = Options {
             validate,
             path: input.display(),
         };
-        let mut a = analyze(&artifact.wasm, &opts).map_err(|e| e.to_string())?;
+        let mut a = analyze(&artifact.wasm, &opts)?;
         wasmcert_oci::annotate(&mut a, &artifact);
         return Ok(a);
     }
-    let bytes = input.read().map_err(|e| format!("{e:#}"))?;
+    let bytes = input.read()?;
     let opts = Options {
         validate,
         path: input.display(),
     };
-    analyze(&bytes, &opts).map_err(|e| e.to_string())
+    Ok(analyze(&bytes, &opts)?)
 }

@@ -20,7 +20,7 @@
 
 use crate::auth::{Credentials, Secret, host_key};
 use crate::{
-    Artifact, Descriptor, Error, FetchOptions, INDEX_TYPES, MANIFEST_TYPES, MAX_CONFIG,
+    Artifact, Descriptor, Error, ErrorKind, FetchOptions, INDEX_TYPES, MANIFEST_TYPES, MAX_CONFIG,
     MAX_MANIFEST, Source, err, is_index, json, parse_manifest, pick_from_index, sha256,
     verify_blob,
 };
@@ -125,15 +125,19 @@ pub fn realm_credentials<'c>(
         "https" => {}
         "http" if plain_http(&realm_host, insecure) => {}
         "http" => {
-            return Err(err(format!(
-                "the registry {registry} sends us for a token to {realm}, over plain HTTP: \
+            return Err(err(
+                ErrorKind::Unauthorized,
+                format!(
+                    "the registry {registry} sends us for a token to {realm}, over plain HTTP: \
                  refusing (a token realm must be HTTPS)"
-            )));
+                ),
+            ));
         }
         s => {
-            return Err(err(format!(
-                "the registry {registry} names a token realm with scheme {s:?}: refusing"
-            )));
+            return Err(err(
+                ErrorKind::Unauthorized,
+                format!("the registry {registry} names a token realm with scheme {s:?}: refusing"),
+            ));
         }
     }
     let own = creds.for_host(registry);
@@ -153,17 +157,20 @@ pub fn realm_credentials<'c>(
         return Ok(Some(theirs));
     }
     if own.is_some() {
-        return Err(err(format!(
-            "the registry {registry} sends us for a token to {realm}, which is {}: the \
+        return Err(err(
+            ErrorKind::Unauthorized,
+            format!(
+                "the registry {registry} sends us for a token to {realm}, which is {}: the \
              credentials configured for {registry} are only ever sent to {registry}, so \
              refusing to pull (to trust that token service, configure credentials for {realm_host} \
              as well; see docs/oci.md#credentials)",
-            if same_host {
-                "not HTTPS".to_string()
-            } else {
-                format!("another host ({realm_host})")
-            }
-        )));
+                if same_host {
+                    "not HTTPS".to_string()
+                } else {
+                    format!("another host ({realm_host})")
+                }
+            ),
+        ));
     }
     Ok(None)
 }
@@ -205,6 +212,15 @@ fn parse_challenge(v: &str) -> Option<(String, BTreeMap<String, String>)> {
     Some((scheme.to_ascii_lowercase(), params))
 }
 
+/// A failed request: out of time, or no connection.
+fn transport(e: &reqwest::Error) -> ErrorKind {
+    if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Transport
+    }
+}
+
 /// An error's message with its causes (reqwest puts the useful part in the sources).
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -228,9 +244,12 @@ async fn read_capped(
     if let Some(n) = res.content_length()
         && n > max
     {
-        return Err(err(format!(
-            "the registry declares a {n}-byte {what}, over {limit}: refusing it before reading"
-        )));
+        return Err(err(
+            ErrorKind::TooLarge,
+            format!(
+                "the registry declares a {n}-byte {what}, over {limit}: refusing it before reading"
+            ),
+        ));
     }
     // The declared length is only a hint: preallocate little, grow as bytes arrive.
     let mut out =
@@ -238,12 +257,13 @@ async fn read_capped(
     while let Some(chunk) = res
         .chunk()
         .await
-        .map_err(|e| err(format!("reading the {what}: {}", chain(&e))))?
+        .map_err(|e| err(transport(&e), format!("reading the {what}: {}", chain(&e))))?
     {
         if (out.len() + chunk.len()) as u64 > max {
-            return Err(err(format!(
-                "the registry sent a {what} longer than {limit}: refusing it"
-            )));
+            return Err(err(
+                ErrorKind::TooLarge,
+                format!("the registry sent a {what} longer than {limit}: refusing it"),
+            ));
         }
         out.extend_from_slice(&chunk);
     }
@@ -296,8 +316,12 @@ struct Remote<'a> {
 fn basic(s: &Secret) -> Result<HeaderValue, Error> {
     let b64 =
         base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.username, s.password));
-    let mut v = HeaderValue::from_str(&format!("Basic {b64}"))
-        .map_err(|_| err("the configured credentials do not fit in a header"))?;
+    let mut v = HeaderValue::from_str(&format!("Basic {b64}")).map_err(|_| {
+        err(
+            ErrorKind::Unauthorized,
+            "the configured credentials do not fit in a header",
+        )
+    })?;
     v.set_sensitive(true);
     Ok(v)
 }
@@ -311,12 +335,14 @@ impl<'a> Remote<'a> {
             digest,
         } = source
         else {
-            return Err(err("not a registry source"));
+            return Err(err(ErrorKind::Invalid, "not a registry source"));
         };
-        let creds = opts
-            .credentials
-            .as_ref()
-            .map_err(|e| err(format!("registry credentials: {e}")))?;
+        let creds = opts.credentials.as_ref().map_err(|e| {
+            err(
+                ErrorKind::Unauthorized,
+                format!("registry credentials: {e}"),
+            )
+        })?;
         install_crypto_provider();
         let scheme = if plain_http(registry, &opts.insecure) {
             "http"
@@ -329,8 +355,12 @@ impl<'a> Remote<'a> {
         } else {
             registry.as_str()
         };
-        let base = Url::parse(&format!("{scheme}://{host}/"))
-            .map_err(|e| err(format!("{registry} is not a registry host: {e}")))?;
+        let base = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| {
+            err(
+                ErrorKind::Invalid,
+                format!("{registry} is not a registry host: {e}"),
+            )
+        })?;
         let redirects = reqwest::redirect::Policy::custom(|a| {
             if a.previous().len() > MAX_REDIRECTS {
                 a.error("too many redirects")
@@ -349,7 +379,7 @@ impl<'a> Remote<'a> {
             .redirect(redirects)
             .user_agent(concat!("wasmcert/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| err(format!("cannot set up HTTPS: {}", chain(&e))))?;
+            .map_err(|e| err(ErrorKind::Io, format!("cannot set up HTTPS: {}", chain(&e))))?;
         Ok(Remote {
             registry,
             repository,
@@ -377,7 +407,12 @@ impl<'a> Remote<'a> {
         let url = self
             .base
             .join(&format!("v2/{}/{path}", self.repository))
-            .map_err(|e| err(format!("cannot make a URL for {path}: {e}")))?;
+            .map_err(|e| {
+                err(
+                    ErrorKind::Invalid,
+                    format!("cannot make a URL for {path}: {e}"),
+                )
+            })?;
         let registry = self.registry;
         let work = async {
             let mut challenged = false;
@@ -389,10 +424,12 @@ impl<'a> Remote<'a> {
                 if let Some(a) = &self.authorization {
                     req = req.header(AUTHORIZATION, a.clone());
                 }
-                let res = req
-                    .send()
-                    .await
-                    .map_err(|e| err(format!("cannot reach {registry}: {}", chain(&e))))?;
+                let res = req.send().await.map_err(|e| {
+                    err(
+                        transport(&e),
+                        format!("cannot reach {registry}: {}", chain(&e)),
+                    )
+                })?;
                 let status = res.status();
                 if status == reqwest::StatusCode::UNAUTHORIZED && !challenged {
                     challenged = true;
@@ -402,21 +439,27 @@ impl<'a> Remote<'a> {
                     continue;
                 }
                 if status == reqwest::StatusCode::UNAUTHORIZED {
-                    return Err(err(format!(
-                        "the registry {registry} refused access (401){}",
-                        if self.creds.for_host(registry).is_some() {
-                            format!(" with the credentials configured for {registry}")
-                        } else {
-                            String::new()
-                        }
-                    )));
+                    return Err(err(
+                        ErrorKind::Unauthorized,
+                        format!(
+                            "the registry {registry} refused access (401){}",
+                            if self.creds.for_host(registry).is_some() {
+                                format!(" with the credentials configured for {registry}")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    ));
                 }
                 if status == reqwest::StatusCode::NOT_FOUND {
                     return Ok(Got::NotFound(error_text(res).await));
                 }
                 if !status.is_success() {
                     let text = error_text(res).await;
-                    return Err(err(format!("the registry answered {status}: {text}")));
+                    return Err(err(
+                        ErrorKind::Status,
+                        format!("the registry answered {status}: {text}"),
+                    ));
                 }
                 let claimed = res
                     .headers()
@@ -428,10 +471,13 @@ impl<'a> Remote<'a> {
             }
         };
         tokio::time::timeout(deadline, work).await.map_err(|_| {
-            err(format!(
-                "the registry did not send the {what} within {} s: giving up",
-                deadline.as_secs()
-            ))
+            err(
+                ErrorKind::Timeout,
+                format!(
+                    "the registry did not send the {what} within {} s: giving up",
+                    deadline.as_secs()
+                ),
+            )
         })?
     }
 
@@ -447,12 +493,13 @@ impl<'a> Remote<'a> {
         let registry = self.registry;
         if let Some((_, params)) = challenges.iter().find(|(s, _)| s == "bearer") {
             let realm_text = params.get("realm").ok_or_else(|| {
-                err(format!(
-                    "the registry {registry} asks for a token without naming a realm"
-                ))
+                err(
+                    ErrorKind::Unauthorized,
+                    format!("the registry {registry} asks for a token without naming a realm"),
+                )
             })?;
             let mut realm = Url::parse(realm_text).map_err(|e| {
-                err(format!(
+                err(ErrorKind::Unauthorized, format!(
                     "the registry {registry} names a token realm {realm_text:?} that is not a URL: {e}"
                 ))
             })?;
@@ -475,19 +522,29 @@ impl<'a> Remote<'a> {
                 req = req.header(AUTHORIZATION, basic(s)?);
             }
             let res = req.send().await.map_err(|e| {
-                err(format!(
-                    "cannot reach the token service {}: {}",
-                    authority(&realm),
-                    chain(&e)
-                ))
+                let kind = match transport(&e) {
+                    ErrorKind::Timeout => ErrorKind::Timeout,
+                    _ => ErrorKind::Unauthorized,
+                };
+                err(
+                    kind,
+                    format!(
+                        "cannot reach the token service {}: {}",
+                        authority(&realm),
+                        chain(&e)
+                    ),
+                )
             })?;
             let status = res.status();
             if !status.is_success() {
                 let text = error_text(res).await;
-                return Err(err(format!(
-                    "the token service {} answered {status}: {text}",
-                    authority(&realm)
-                )));
+                return Err(err(
+                    ErrorKind::Unauthorized,
+                    format!(
+                        "the token service {} answered {status}: {text}",
+                        authority(&realm)
+                    ),
+                ));
             }
             let body = read_capped(
                 res,
@@ -496,31 +553,42 @@ impl<'a> Remote<'a> {
                 &format!("the {MAX_TOKEN}-byte cap"),
             )
             .await?;
-            let v = json(&body, "token response")?;
+            let v = json(&body, "token response").map_err(|e| Error {
+                kind: ErrorKind::Unauthorized,
+                ..e
+            })?;
             let token = v["token"]
                 .as_str()
                 .or(v["access_token"].as_str())
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| err("the token response has no token"))?;
-            let mut h = HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|_| err("the token service sent a token that is not a header value"))?;
+                .ok_or_else(|| err(ErrorKind::Unauthorized, "the token response has no token"))?;
+            let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                err(
+                    ErrorKind::Unauthorized,
+                    "the token service sent a token that is not a header value",
+                )
+            })?;
             h.set_sensitive(true);
             self.authorization = Some(h);
             return Ok(());
         }
         if challenges.iter().any(|(s, _)| s == "basic") {
             let s = self.creds.for_host(registry).ok_or_else(|| {
-                err(format!(
-                    "the registry {registry} requires credentials and none are configured for \
+                err(
+                    ErrorKind::Unauthorized,
+                    format!(
+                        "the registry {registry} requires credentials and none are configured for \
                      it (docs/oci.md#credentials)"
-                ))
+                    ),
+                )
             })?;
             self.authorization = Some(basic(s)?);
             return Ok(());
         }
-        Err(err(format!(
-            "the registry {registry} answered 401 without a Bearer or Basic challenge"
-        )))
+        Err(err(
+            ErrorKind::Unauthorized,
+            format!("the registry {registry} answered 401 without a Bearer or Basic challenge"),
+        ))
     }
 
     /// The manifest `reference` (tag or digest) names, checked against `pinned` and the
@@ -549,17 +617,23 @@ impl<'a> Remote<'a> {
         if let Some(p) = pinned
             && p != got
         {
-            return Err(err(format!(
-                "the registry sent a manifest hashing to {got}, not the requested {p}: refusing it"
-            )));
+            return Err(err(
+                ErrorKind::Integrity,
+                format!(
+                    "the registry sent a manifest hashing to {got}, not the requested {p}: refusing it"
+                ),
+            ));
         }
         if let Some(c) = claimed
             && c.starts_with("sha256:")
             && c != got
         {
-            return Err(err(format!(
-                "the registry claims manifest digest {c} but the bytes hash to {got}: refusing it"
-            )));
+            return Err(err(
+                ErrorKind::Integrity,
+                format!(
+                    "the registry claims manifest digest {c} but the bytes hash to {got}: refusing it"
+                ),
+            ));
         }
         Ok(Some((bytes, got)))
     }
@@ -572,12 +646,15 @@ impl<'a> Remote<'a> {
         let accepted: Vec<&str> = MANIFEST_TYPES.iter().chain(INDEX_TYPES).copied().collect();
         self.try_manifest(reference, &accepted, pinned)
             .await
-            .map_err(|e| err(format!("cannot pull the manifest: {e}")))?
+            .map_err(|e| e.context("cannot pull the manifest"))?
             .ok_or_else(|| {
-                err(format!(
-                    "cannot pull the manifest: {reference} is not in {}/{} (404)",
-                    self.registry, self.repository
-                ))
+                err(
+                    ErrorKind::NotFound,
+                    format!(
+                        "cannot pull the manifest: {reference} is not in {}/{} (404)",
+                        self.registry, self.repository
+                    ),
+                )
             })
     }
 
@@ -586,15 +663,18 @@ impl<'a> Remote<'a> {
         self.digest
             .as_deref()
             .or(self.tag.as_deref())
-            .ok_or_else(|| err("give a tag or a digest"))
+            .ok_or_else(|| err(ErrorKind::Invalid, "give a tag or a digest"))
     }
 
     async fn blob(&mut self, d: &Descriptor, max: u64, what: &str) -> Result<Vec<u8>, Error> {
         if d.size > max {
-            return Err(err(format!(
-                "the {what} {} is {} bytes, more than the {max}-byte cap",
-                d.digest, d.size
-            )));
+            return Err(err(
+                ErrorKind::TooLarge,
+                format!(
+                    "the {what} {} is {} bytes, more than the {max}-byte cap",
+                    d.digest, d.size
+                ),
+            ));
         }
         let deadline = if what == "layer" {
             self.opts.timeout * LAYER_TIMEOUTS
@@ -611,14 +691,17 @@ impl<'a> Remote<'a> {
                 what,
             )
             .await
-            .map_err(|e| err(format!("cannot pull the {what} {}: {e}", d.digest)))?;
+            .map_err(|e| e.context(format_args!("cannot pull the {what} {}", d.digest)))?;
         let bytes = match got {
             Got::Body { bytes, .. } => bytes,
             Got::NotFound(text) => {
-                return Err(err(format!(
-                    "cannot pull the {what} {}: not found (404) {text}",
-                    d.digest
-                )));
+                return Err(err(
+                    ErrorKind::NotFound,
+                    format!(
+                        "cannot pull the {what} {}: not found (404) {text}",
+                        d.digest
+                    ),
+                ));
             }
         };
         verify_blob(&bytes, d, what)?;
@@ -664,7 +747,7 @@ pub async fn fetch_single_layer(
     let Some((bytes, _)) = remote
         .try_manifest(reference, MANIFEST_TYPES, remote.digest.as_deref())
         .await
-        .map_err(|e| err(format!("cannot pull the manifest: {e}")))?
+        .map_err(|e| e.context("cannot pull the manifest"))?
     else {
         return Ok(None);
     };
@@ -675,10 +758,13 @@ pub async fn fetch_single_layer(
         .filter(|l| l["mediaType"] == media_type)
         .collect();
     let [layer] = found.as_slice() else {
-        return Err(err(format!(
-            "expected exactly one {media_type} layer, found {}",
-            found.len()
-        )));
+        return Err(err(
+            ErrorKind::Invalid,
+            format!(
+                "expected exactly one {media_type} layer, found {}",
+                found.len()
+            ),
+        ));
     };
     let d = crate::descriptor(layer, "layer")?;
     Ok(Some(remote.blob(&d, MAX_ATTESTATION, "attestation").await?))
@@ -797,7 +883,7 @@ mod tests {
             "ftp://registry.example/token",
         ] {
             let e = who("registry.example", &reg, realm).unwrap_err();
-            assert!(e.0.contains("refusing"), "{realm}: {e}");
+            assert!(e.message.contains("refusing"), "{realm}: {e}");
         }
         // Another host that has credentials of its own gets those, over HTTPS only.
         assert_eq!(

@@ -39,7 +39,7 @@ impl std::fmt::Debug for RegoPolicy {
 
 /// regorus reports parse errors as `--> FILE:LINE:COL`, the source line with a caret, then
 /// `error: MESSAGE`; keep the position and the message.
-fn parse_error(file: &str, e: &anyhow::Error) -> PolicyError {
+fn parse_error(file: &str, e: &dyn std::fmt::Display) -> PolicyError {
     let text = e.to_string();
     let at = text.lines().find_map(|l| {
         let rest = l.trim().strip_prefix("-->")?.trim();
