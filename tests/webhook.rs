@@ -14,16 +14,13 @@ mod common;
 use base64::Engine;
 use common::fake_registry::{FakeRegistry, respond, stream_declared, stream_forever};
 use common::registry::{Registry, tools_present};
+use common::root;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use wasmcert_oci::layout::{Write, write};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
     let (c, k) = (dir.join("tls.crt"), dir.join("tls.key"));
@@ -85,7 +82,7 @@ impl Server {
 
     /// Start `serve`; the caller waits for its lines.
     fn spawn(args: &[&str], cert: &Path, key: &Path) -> (Server, Lines<BufReader<ChildStderr>>) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+        let mut child = common::bin()
             .arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0", "--tls-cert"])
@@ -221,14 +218,7 @@ fn prometheus_parser() -> Option<PathBuf> {
             .status()
             .is_ok_and(|s| s.success());
     if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PyPI prometheus-client missing in CI: scripts/install-policy-tools.sh installs it"
-        );
-        eprintln!(
-            "skipping the parse: run scripts/install-policy-tools.sh (PyPI prometheus-client)"
-        );
-        return None;
+        return common::not_installed("PyPI prometheus-client", "scripts/install-policy-tools.sh");
     }
     Some(python)
 }
@@ -389,7 +379,7 @@ fn the_webhook_decides_on_pods_from_a_real_registry() {
     // of `listener` in "CI", push it under `sha256-<hex>.wasmcert`, and admit with a policy
     // that requires that signature.
     let out = dir.path().join("analysis.json");
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    let o = common::bin()
         .env("WASMCERT_PASSWORD", "wasmcert-test")
         .args(["analyze", "--format", "json", "--sign-key"])
         .arg(root().join("reports/tests/keys/test.key"))
@@ -468,7 +458,7 @@ fn the_webhook_decides_on_pods_from_a_real_registry() {
 fn serve_refuses_a_bad_certificate_or_policy() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.pem"), "not a certificate").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    let o = common::bin()
         .args(["serve", "--policy", "pack:baseline", "--tls-cert"])
         .arg(dir.path().join("c.pem"))
         .arg("--tls-key")
@@ -479,7 +469,7 @@ fn serve_refuses_a_bad_certificate_or_policy() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("c.pem"));
     let (cert, key) = certificate(dir.path());
     std::fs::write(dir.path().join("p.toml"), "version = 7\n").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    let o = common::bin()
         .arg("serve")
         .arg("--policy")
         .arg(dir.path().join("p.toml"))
@@ -493,7 +483,7 @@ fn serve_refuses_a_bad_certificate_or_policy() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported policy version 7"));
     // An unreadable registry auth file stops it at start, naming the file.
     std::fs::write(dir.path().join("auth.json"), "{\"auths\": []}").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    let o = common::bin()
         .args(["serve", "--policy", "pack:baseline", "--registry-auth"])
         .arg(dir.path().join("auth.json"))
         .arg("--tls-cert")
