@@ -6,6 +6,7 @@
 
 pub mod fake_registry;
 pub mod registry;
+pub mod webhook;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
