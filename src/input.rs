@@ -1,10 +1,11 @@
 //! Turning command-line paths into inputs: files, directories (recursive `*.wasm`, sorted, not
 //! following symlinked directories), `-` for stdin, and OCI artifacts (`oci://...`,
-//! `oci-layout:...`).
+//! `oci-layout:...`), and analysing every input the way `analyze`, `sbom` and `check` do.
 
 use anyhow::{Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use wasmcert_analyzer::{Analysis, Options, analyze};
 
 /// One thing to analyse.
 pub enum Input {
@@ -149,4 +150,50 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Input>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Analyse every input; failures are returned beside the successes, never abort the rest.
+pub fn analyze_all(
+    paths: &[String],
+    validate: bool,
+) -> (Vec<Analysis>, Vec<(String, String)>, bool) {
+    let (inputs, expand_errors) = expand(paths);
+    // One path naming a file (not a directory): the JSON output is an object, not an array.
+    let single =
+        paths.len() == 1 && !paths[0].is_empty() && !std::path::Path::new(&paths[0]).is_dir();
+    let mut errors: Vec<(String, String)> = expand_errors
+        .into_iter()
+        .map(|(p, e)| (p, format!("{e:#}")))
+        .collect();
+    let mut analyses = Vec::new();
+    for input in &inputs {
+        match analyze_one(input, validate) {
+            Ok(a) => analyses.push(a),
+            // The message and its causes on one line: it is a field of the reports.
+            Err(e) => errors.push((input.display(), format!("{e:#}"))),
+        }
+    }
+    (analyses, errors, single)
+}
+
+fn analyze_one(input: &Input, validate: bool) -> Result<Analysis> {
+    if let Input::Oci(source) = input {
+        // The artifact (every digest verified) is analysed, then annotated with its OCI
+        // identity and the config cross-check.
+        let artifact =
+            wasmcert_oci::fetch_blocking(source, &wasmcert_oci::FetchOptions::default())?;
+        let opts = Options {
+            validate,
+            path: input.display(),
+        };
+        let mut a = analyze(&artifact.wasm, &opts)?;
+        wasmcert_oci::annotate(&mut a, &artifact);
+        return Ok(a);
+    }
+    let bytes = input.read()?;
+    let opts = Options {
+        validate,
+        path: input.display(),
+    };
+    Ok(analyze(&bytes, &opts)?)
 }

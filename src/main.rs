@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod commands;
 mod input;
 mod output;
+mod signing;
 
 /// Security analysis and certification of WebAssembly modules and components.
 #[derive(Parser)]

@@ -6,12 +6,11 @@
 //! `scripts/install-old-wasmtime.sh`; node is on the machine image); elsewhere a missing
 //! runtime skips its test with a message.
 
+mod common;
+
+use common::root;
 use std::path::PathBuf;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn tool(name: &str) -> Option<PathBuf> {
     let local = root().join(".ci/tools/bin").join(name);
@@ -24,11 +23,7 @@ fn tool(name: &str) -> Option<PathBuf> {
             .find(|c| c.is_file())
     });
     if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} missing in CI: run scripts/install-validators.sh"
-        );
-        eprintln!("skipping: {name} not installed");
+        return common::not_installed(name, "scripts/install-validators.sh");
     }
     found
 }
@@ -97,10 +92,7 @@ fn ids(t: &serde_json::Value) -> Vec<&str> {
 fn validate_report(v: &serde_json::Value) {
     let py = root().join(".ci/tools/venv/bin/python");
     if !py.is_file() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the validators venv is missing in CI: run scripts/install-validators.sh"
-        );
+        common::not_installed::<()>("the validators venv", "scripts/install-validators.sh");
         return;
     }
     let f = tempfile::NamedTempFile::new().unwrap();
@@ -350,12 +342,10 @@ fn python_embedding(version: &str) -> Option<PathBuf> {
     if py.exists() {
         return Some(py);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "wasmtime-py-{version} missing in CI: run scripts/install-old-wasmtime.sh"
-    );
-    eprintln!("skipping: wasmtime-py-{version} not installed (scripts/install-old-wasmtime.sh)");
-    None
+    common::not_installed(
+        &format!("wasmtime-py-{version}"),
+        "scripts/install-old-wasmtime.sh",
+    )
 }
 
 /// An old wasmtime (33.0.0, through the Python embedding) must be flagged for the read-only
@@ -497,12 +487,7 @@ fn library_runtime(dir: &str, bin: &str, why: &str) -> Option<PathBuf> {
     if p.exists() {
         return Some(p);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{dir} not installed in CI{why}: run scripts/install-runtimes.sh"
-    );
-    eprintln!("skipping: {dir} not installed{why} (scripts/install-runtimes.sh)");
-    None
+    common::not_installed(&format!("{dir}{why}"), "scripts/install-runtimes.sh")
 }
 
 /// A handful of cases on a library runtime's adapter, as a user runs them and as the project

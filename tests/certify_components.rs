@@ -5,25 +5,18 @@
 //! `scripts/install-runtimes.sh`; elsewhere a missing one skips its test with a message (in CI
 //! it is a failure).
 
+mod common;
+
+use common::root;
 use std::path::PathBuf;
-use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `path` under the repository if it exists; otherwise `None` (skipped), except in CI.
+/// `path` under the repository if it exists; otherwise skipped (a failure in CI).
 fn installed(path: &str, how: &str) -> Option<PathBuf> {
     let p = root().join(path);
     if p.exists() {
         return Some(p);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{path} missing in CI: run {how}"
-    );
-    eprintln!("skipping: {path} not installed ({how})");
-    None
+    common::not_installed(path, how)
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -31,8 +24,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
-        .current_dir(root())
+    let o = common::bin()
         .env("PATH", std::env::join_paths(dirs).unwrap())
         .arg("certify")
         .args(args)

@@ -2,18 +2,11 @@
 //! messages with file:line:column, the JSON report, and SARIF validated against the official
 //! SARIF 2.1.0 schema.
 
+mod common;
+
+use common::{bin, root};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wasmcert"));
-    c.stdin(Stdio::null());
-    c
-}
+use std::process::{Command, Output};
 
 fn run(c: &mut Command) -> Output {
     c.output().unwrap()
@@ -227,12 +220,7 @@ fn tools() -> Option<PathBuf> {
     if dir.join("venv/bin/python").is_file() && dir.join("sarif-schema-2.1.0.json").is_file() {
         return Some(dir);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "validators missing in CI: run scripts/install-validators.sh"
-    );
-    eprintln!("skipping: validators not installed (scripts/install-validators.sh)");
-    None
+    common::not_installed("validators", "scripts/install-validators.sh")
 }
 
 #[test]

@@ -1,14 +1,13 @@
 //! End-to-end tests of the `wasmcert` binary: exit codes, formats, inputs, error messages.
 
+mod common;
+
+use common::{bin, root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wasmcert"))
-}
-
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("analyzer/tests/fixtures")
+    root().join("analyzer/tests/fixtures")
 }
 
 /// Compile fixtures into `dir` as `.wasm`, return their paths.
@@ -276,7 +275,7 @@ fn closed_stdout_is_not_a_crash() {
 #[test]
 fn every_finding_code_has_a_docs_page() {
     for code in wasmcert_analyzer::findings::FindingCode::ALL {
-        let page = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("docs/findings/{code}.md"));
+        let page = root().join(format!("docs/findings/{code}.md"));
         assert!(page.is_file(), "missing {}", page.display());
     }
 }

@@ -4,24 +4,18 @@
 //! `@action-validator/cli`). Tools come from `scripts/install-policy-tools.sh` (`.ci/run`);
 //! in CI a missing tool fails the test, elsewhere the test says so and returns.
 
+mod common;
+
+use common::root;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn tool(rel: &str) -> Option<PathBuf> {
     let p = root().join(".ci/tools").join(rel);
     if p.is_file() {
         return Some(p);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{rel} missing in CI: run scripts/install-policy-tools.sh"
-    );
-    eprintln!("skipping: {rel} not installed (scripts/install-policy-tools.sh)");
-    None
+    common::not_installed(rel, "scripts/install-policy-tools.sh")
 }
 
 fn text(o: &Output) -> String {

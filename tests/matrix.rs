@@ -5,18 +5,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+mod common;
+
+use common::{bin, root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wasmcert"));
-    c.stdin(Stdio::null()).current_dir(root());
-    c
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -404,11 +397,10 @@ fn sharded_certification_merges_into_the_unsharded_report() {
 fn browser(dir: &Path, shot: &str) {
     let pw = root().join(".ci/tools/playwright/node_modules/playwright-core");
     if !pw.is_dir() || !Path::new("/usr/bin/chromium").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium / playwright-core missing in CI: run scripts/install-browser-tools.sh"
+        common::not_installed::<()>(
+            "chromium / playwright-core",
+            "scripts/install-browser-tools.sh",
         );
-        eprintln!("skipping the browser check: run scripts/install-browser-tools.sh");
         return;
     }
     let artifacts = root().join("target/test-artifacts");

@@ -3,7 +3,8 @@
 //! binary so `RUSAGE_CHILDREN` sees only the child started here.
 #![allow(unsafe_code)]
 
-use std::process::Command;
+mod common;
+
 use wasm_encoder::{
     CodeSection, Encode, ExportKind, ExportSection, Function, FunctionSection, Instruction, Module,
     TypeSection,
@@ -80,7 +81,7 @@ fn hundred_megabyte_module_with_dwarf_stays_within_file_size_plus_64_mib() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.wasm");
     let size = write_big_module(&path, 100 << 20, 20_000);
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    let o = common::bin()
         .args(["analyze", "--format", "json"])
         .arg(&path)
         .output()

@@ -14,16 +14,15 @@ use common::fake_registry::{FakeRegistry, respond, serve_layout, stream_declared
 use common::registry::{Registry, tools_present};
 use serde_json::json;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use wasmcert_oci::layout::{Write, write};
 
 /// The CLI with no registry credentials from this machine: no Docker config, no
 /// `WASMCERT_REGISTRY_*` (tests that want credentials set them).
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wasmcert"));
-    c.stdin(Stdio::null())
-        .env("DOCKER_CONFIG", "/nonexistent/wasmcert-test")
+    let mut c = common::bin();
+    c.env("DOCKER_CONFIG", "/nonexistent/wasmcert-test")
         .env_remove("WASMCERT_REGISTRY_AUTH_FILE")
         .env_remove("WASMCERT_REGISTRY_USERNAME")
         .env_remove("WASMCERT_REGISTRY_PASSWORD")

@@ -3,11 +3,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+mod common;
+
+use common::{bin, root};
 use std::path::Path;
 use std::process::Command;
 
 fn wasmcert(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    bin()
         .current_dir(dir)
         .env("WASMCERT_PASSWORD", "correct horse")
         .args(args)
@@ -19,10 +22,7 @@ fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let o = wasmcert(dir.path(), &["keygen", "--output-key-prefix", "ci"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let wasm = wat::parse_file(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("analyzer/tests/fixtures/preview1-hello.wat"),
-    )
-    .unwrap();
+    let wasm = wat::parse_file(root().join("analyzer/tests/fixtures/preview1-hello.wat")).unwrap();
     std::fs::write(dir.path().join("app.wasm"), wasm).unwrap();
     dir
 }
@@ -290,10 +290,7 @@ fn signed_analysis_verifies_and_every_tamper_is_rejected() {
 #[test]
 fn openssl_verifies_the_signature_over_the_pae() {
     if Command::new("openssl").arg("version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openssl CLI missing in CI"
-        );
+        common::not_installed::<()>("the openssl CLI", "apt-get install openssl");
         return;
     }
     let dir = setup();
@@ -362,17 +359,13 @@ fn openssl_verifies_the_signature_over_the_pae() {
 /// subject.
 #[test]
 fn independent_verifiers_accept_our_bundles_and_reject_tampers() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let installed = root.join(".ci/tools/verifiers-venv/bin/python").exists()
         && root
             .join(".ci/tools/node/node_modules/@sigstore/verify")
             .exists();
     if !installed {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "verifiers missing in CI: run scripts/install-verifiers.sh"
-        );
-        eprintln!("skipping: scripts/install-verifiers.sh not run");
+        common::not_installed::<()>("the verifiers", "scripts/install-verifiers.sh");
         return;
     }
     let dir = setup();
@@ -496,20 +489,17 @@ fn independent_verifiers_accept_our_bundles_and_reject_tampers() {
 
 #[test]
 fn committed_bundle_still_verifies_with_the_committed_test_key() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/tests");
+    let reports = root().join("reports/tests");
     let dir = tempfile::tempdir().unwrap();
-    let wasm = wat::parse_file(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("analyzer/tests/fixtures/preview1-hello.wat"),
-    )
-    .unwrap();
+    let wasm = wat::parse_file(root().join("analyzer/tests/fixtures/preview1-hello.wat")).unwrap();
     std::fs::write(dir.path().join("hello.wasm"), wasm).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    let o = bin()
         .arg("verify")
         .arg("--key")
-        .arg(root.join("keys/test.pub"))
+        .arg(reports.join("keys/test.pub"))
         .arg("--artifact")
         .arg(dir.path().join("hello.wasm"))
-        .arg(root.join("data/hello.sigstore.json"))
+        .arg(reports.join("data/hello.sigstore.json"))
         .output()
         .unwrap();
     assert_eq!(

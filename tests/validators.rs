@@ -3,12 +3,11 @@
 //! schema) and the `wasm-tools` CLI as a second opinion on import lists. In CI a missing tool
 //! fails the test; on a developer machine without them the test says so and returns.
 
+mod common;
+
+use common::{bin, root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn tools() -> Option<PathBuf> {
     let dir = std::env::var_os("WASMCERT_TOOLS_DIR")
@@ -17,12 +16,7 @@ fn tools() -> Option<PathBuf> {
     if dir.join("venv/bin/python").is_file() && dir.join("bin/wasm-tools").is_file() {
         return Some(dir);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "validators missing in CI: run scripts/install-validators.sh"
-    );
-    eprintln!("skipping: validators not installed (scripts/install-validators.sh)");
-    None
+    common::not_installed("validators", "scripts/install-validators.sh")
 }
 
 fn fixtures(dir: &Path) -> Vec<PathBuf> {
@@ -42,7 +36,7 @@ fn fixtures(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn wasmcert(args: &[&str], path: &Path) -> Vec<u8> {
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmcert"))
+    let o = bin()
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .args(args)
         .arg(path)

@@ -12,9 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::root;
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/wasi-testsuite")
@@ -25,12 +24,10 @@ fn wasmtime() -> Option<PathBuf> {
     if local.exists() {
         return Some(local);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the wasmtime CLI is missing in CI: run scripts/install-validators.sh"
-    );
-    eprintln!("skipping: .ci/tools/bin/wasmtime not installed (scripts/install-validators.sh)");
-    None
+    common::not_installed(
+        "the wasmtime CLI (.ci/tools/bin/wasmtime)",
+        "scripts/install-validators.sh",
+    )
 }
 
 /// `wasmcert certify ARGS --format json`, with a compile cache of its own.

@@ -6,7 +6,47 @@
 
 use crate::model::{Claims, Dependency, Metadata, SignatureEntry, SignedHashSet};
 use base64::Engine;
-use wasmparser::BinaryReader;
+use wasmparser::{BinaryReader, BinaryReaderError};
+
+/// Why a custom section does not decode. Not a failure of the analysis: the section is
+/// reported with a finding carrying this message.
+#[derive(Debug, thiserror::Error)]
+pub enum SectionError {
+    #[error("{message} at byte {offset}")]
+    Binary { message: String, offset: usize },
+    #[error("unsupported signature spec version {0}")]
+    SignatureVersion(u32),
+    #[error("unsupported hash function {0} (only 1 = SHA-256)")]
+    HashFunction(u32),
+    #[error("{count} {what} (more than {max})")]
+    TooMany {
+        count: u32,
+        what: &'static str,
+        max: u32,
+    },
+    #[error("claims are not UTF-8")]
+    ClaimsNotUtf8,
+    #[error("claims are not a JWT (expected three dot-separated parts)")]
+    NotJwt,
+    #[error("JWT part is not base64url: {0}")]
+    JwtBase64(base64::DecodeError),
+    #[error("JWT part is not JSON: {0}")]
+    JwtJson(serde_json::Error),
+    /// wasm-metadata's message (it reports errors as text, with their causes).
+    #[error("{0}")]
+    Metadata(String),
+    #[error("component-type section nests too deeply")]
+    NestsTooDeeply,
+}
+
+impl From<BinaryReaderError> for SectionError {
+    fn from(e: BinaryReaderError) -> Self {
+        SectionError::Binary {
+            message: e.message().to_string(),
+            offset: e.offset(),
+        }
+    }
+}
 
 /// wasmsign2 caps: more hash sets or signatures than this is treated as malformed.
 const MAX_HASHES: u32 = 64;
@@ -21,53 +61,60 @@ pub struct SignatureData {
     pub sets: Vec<SignedHashSet>,
 }
 
-pub fn parse_signature(data: &[u8], offset: usize) -> Result<SignatureData, String> {
-    let err = |e: wasmparser::BinaryReaderError| format!("{} at byte {}", e.message(), e.offset());
+pub fn parse_signature(data: &[u8], offset: usize) -> Result<SignatureData, SectionError> {
     let mut r = BinaryReader::new(data, offset);
-    let spec_version = r.read_var_u32().map_err(err)?;
-    let content_type = r.read_var_u32().map_err(err)?;
-    let hash_function = r.read_var_u32().map_err(err)?;
+    let spec_version = r.read_var_u32()?;
+    let content_type = r.read_var_u32()?;
+    let hash_function = r.read_var_u32()?;
     if spec_version != 1 {
-        return Err(format!("unsupported signature spec version {spec_version}"));
+        return Err(SectionError::SignatureVersion(spec_version));
     }
     if hash_function != 1 {
-        return Err(format!(
-            "unsupported hash function {hash_function} (only 1 = SHA-256)"
-        ));
+        return Err(SectionError::HashFunction(hash_function));
     }
-    let count = r.read_var_u32().map_err(err)?;
+    let count = r.read_var_u32()?;
     if count > MAX_HASHES {
-        return Err(format!("{count} signed hash sets (more than {MAX_HASHES})"));
+        return Err(SectionError::TooMany {
+            count,
+            what: "signed hash sets",
+            max: MAX_HASHES,
+        });
     }
     let mut sets = Vec::new();
     for _ in 0..count {
-        let len = r.read_var_u32().map_err(err)? as usize;
-        let set = r.read_bytes(len).map_err(err)?;
+        let len = r.read_var_u32()? as usize;
+        let set = r.read_bytes(len)?;
         let mut s = BinaryReader::new(set, 0);
-        let n = s.read_var_u32().map_err(err)?;
+        let n = s.read_var_u32()?;
         if n > MAX_HASHES {
-            return Err(format!("{n} hashes in a set (more than {MAX_HASHES})"));
+            return Err(SectionError::TooMany {
+                count: n,
+                what: "hashes in a set",
+                max: MAX_HASHES,
+            });
         }
         let mut hashes = Vec::new();
         for _ in 0..n {
-            hashes.push(hex::encode(s.read_bytes(32).map_err(err)?));
+            hashes.push(hex::encode(s.read_bytes(32)?));
         }
-        let nsig = s.read_var_u32().map_err(err)?;
+        let nsig = s.read_var_u32()?;
         if nsig > MAX_SIGNATURES {
-            return Err(format!(
-                "{nsig} signatures in a set (more than {MAX_SIGNATURES})"
-            ));
+            return Err(SectionError::TooMany {
+                count: nsig,
+                what: "signatures in a set",
+                max: MAX_SIGNATURES,
+            });
         }
         let mut signatures = Vec::new();
         for _ in 0..nsig {
-            let len = s.read_var_u32().map_err(err)? as usize;
-            let sig = s.read_bytes(len).map_err(err)?;
+            let len = s.read_var_u32()? as usize;
+            let sig = s.read_bytes(len)?;
             let mut g = BinaryReader::new(sig, 0);
-            let key_len = g.read_var_u32().map_err(err)? as usize;
-            let key_id = g.read_bytes(key_len).map_err(err)?;
-            let algorithm = g.read_u8().map_err(err)?;
-            let length = g.read_var_u32().map_err(err)?;
-            let bytes = g.read_bytes(length as usize).map_err(err)?;
+            let key_len = g.read_var_u32()? as usize;
+            let key_id = g.read_bytes(key_len)?;
+            let algorithm = g.read_u8()?;
+            let length = g.read_var_u32()?;
+            let bytes = g.read_bytes(length as usize)?;
             signatures.push(SignatureEntry {
                 key_id: hex::encode(key_id),
                 algorithm,
@@ -87,19 +134,19 @@ pub fn parse_signature(data: &[u8], offset: usize) -> Result<SignatureData, Stri
 
 /// Decode a wasmCloud claims JWT (`header.payload.signature`, base64url JSON). The signature is
 /// not verified here; `computed_hash` is filled in by the caller.
-pub fn parse_claims(section: &str, data: &[u8]) -> Result<Claims, String> {
-    let text = std::str::from_utf8(data).map_err(|_| "claims are not UTF-8".to_string())?;
+pub fn parse_claims(section: &str, data: &[u8]) -> Result<Claims, SectionError> {
+    let text = std::str::from_utf8(data).map_err(|_| SectionError::ClaimsNotUtf8)?;
     let mut parts = text.trim().split('.');
     let (Some(h), Some(p), Some(_s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err("claims are not a JWT (expected three dot-separated parts)".into());
+        return Err(SectionError::NotJwt);
     };
-    let decode = |s: &str| -> Result<serde_json::Value, String> {
+    let decode = |s: &str| -> Result<serde_json::Value, SectionError> {
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(s.trim_end_matches('='))
-            .map_err(|e| format!("JWT part is not base64url: {e}"))?;
-        serde_json::from_slice(&raw).map_err(|e| format!("JWT part is not JSON: {e}"))
+            .map_err(SectionError::JwtBase64)?;
+        serde_json::from_slice(&raw).map_err(SectionError::JwtJson)
     };
     let header = decode(h)?;
     let payload = decode(p)?;
@@ -135,14 +182,13 @@ pub fn parse_claims(section: &str, data: &[u8]) -> Result<Claims, String> {
 }
 
 /// `target_features`: a vector of `(prefix byte, name)`.
-pub fn parse_target_features(data: &[u8], offset: usize) -> Result<Vec<String>, String> {
-    let err = |e: wasmparser::BinaryReaderError| format!("{} at byte {}", e.message(), e.offset());
+pub fn parse_target_features(data: &[u8], offset: usize) -> Result<Vec<String>, SectionError> {
     let mut r = BinaryReader::new(data, offset);
-    let n = r.read_var_u32().map_err(err)?;
+    let n = r.read_var_u32()?;
     let mut out = Vec::new();
     for _ in 0..n {
-        let prefix = r.read_u8().map_err(err)?;
-        let name = r.read_string().map_err(err)?;
+        let prefix = r.read_u8()?;
+        let name = r.read_string()?;
         out.push(format!("{}{name}", prefix as char));
     }
     out.sort();
@@ -151,11 +197,9 @@ pub fn parse_target_features(data: &[u8], offset: usize) -> Result<Vec<String>, 
 
 /// A section whose payload is one length-prefixed string (`sourceMappingURL`,
 /// `external_debug_info`).
-pub fn parse_string(data: &[u8], offset: usize) -> Result<String, String> {
+pub fn parse_string(data: &[u8], offset: usize) -> Result<String, SectionError> {
     let mut r = BinaryReader::new(data, offset);
-    r.read_string()
-        .map(str::to_owned)
-        .map_err(|e| format!("{} at byte {}", e.message(), e.offset()))
+    Ok(r.read_string()?.to_owned())
 }
 
 /// Decode one OCI-annotation style metadata section (`authors`, `licenses`, ...) or the
@@ -168,11 +212,12 @@ pub fn parse_metadata_section(
     raw_section: &[u8],
     meta: &mut Metadata,
     deps: &mut Option<Vec<Dependency>>,
-) -> Result<(), String> {
+) -> Result<(), SectionError> {
     let mut mini = Vec::with_capacity(8 + raw_section.len());
     mini.extend_from_slice(b"\0asm\x01\0\0\0");
     mini.extend_from_slice(raw_section);
-    let payload = wasm_metadata::Payload::from_binary(&mini).map_err(|e| format!("{e:#}"))?;
+    let payload = wasm_metadata::Payload::from_binary(&mini)
+        .map_err(|e| SectionError::Metadata(format!("{e:#}")))?;
     let m = payload.metadata();
     if let Some(v) = &m.authors {
         meta.authors = Some(v.to_string());
@@ -227,7 +272,7 @@ pub fn parse_metadata_section(
 /// Names a `component-type*` section (a component encoding a WIT world) declares as imports
 /// and exports. Worlds are component types nested inside component types; every `import` decl
 /// is a declared import, every instance-typed `export` a declared export.
-pub fn parse_world(data: &[u8], offset: usize) -> Result<(Vec<String>, Vec<String>), String> {
+pub fn parse_world(data: &[u8], offset: usize) -> Result<(Vec<String>, Vec<String>), SectionError> {
     use wasmparser::{ComponentType, ComponentTypeDeclaration, ComponentTypeRef, Parser, Payload};
     fn walk(
         decls: &[ComponentTypeDeclaration<'_>],
@@ -254,8 +299,9 @@ pub fn parse_world(data: &[u8], offset: usize) -> Result<(Vec<String>, Vec<Strin
     }
     let mut imports = Vec::new();
     let mut exports = Vec::new();
-    let err = |e: wasmparser::BinaryReaderError| {
-        format!("{} at byte {}", e.message(), e.offset() + offset)
+    let err = |e: BinaryReaderError| SectionError::Binary {
+        message: e.message().to_string(),
+        offset: e.offset() + offset,
     };
     let mut depth = 0u32;
     for payload in Parser::new(0).parse_all(data) {
@@ -263,7 +309,7 @@ pub fn parse_world(data: &[u8], offset: usize) -> Result<(Vec<String>, Vec<Strin
             Payload::ComponentSection { .. } | Payload::ModuleSection { .. } => {
                 depth += 1;
                 if depth > 16 {
-                    return Err("component-type section nests too deeply".into());
+                    return Err(SectionError::NestsTooDeeply);
                 }
             }
             Payload::ComponentTypeSection(r) => {

@@ -153,22 +153,22 @@ pub(crate) fn custom_section<'a>(
         "dylink" if f.unit.kind == Kind::CoreModule => f.unit.kind = Kind::DylinkLibrary,
         "target_features" => match custom::parse_target_features(c.data(), c.data_offset()) {
             Ok(v) => f.unit.target_features = v,
-            Err(e) => bad(f, e),
+            Err(e) => bad(f, e.to_string()),
         },
         "sourceMappingURL" => match custom::parse_string(c.data(), c.data_offset()) {
             Ok(v) => f.unit.debug.source_mapping_url = Some(v),
-            Err(e) => bad(f, e),
+            Err(e) => bad(f, e.to_string()),
         },
         "external_debug_info" => match custom::parse_string(c.data(), c.data_offset()) {
             Ok(v) => f.unit.debug.external_debug_info = Some(v),
-            Err(e) => bad(f, e),
+            Err(e) => bad(f, e.to_string()),
         },
         "authors" | "description" | "licenses" | "source" | "homepage" | "revision" | "version"
         | ".dep-v0" => {
             if let Err(e) =
                 custom::parse_metadata_section(raw, &mut f.unit.metadata, &mut f.unit.dependencies)
             {
-                bad(f, e)
+                bad(f, e.to_string())
             }
         }
         "signature" => {
@@ -185,7 +185,7 @@ pub(crate) fn custom_section<'a>(
                         f.signature = Some((s, section_end, c.data_offset(), f.sections_seen == 1));
                     }
                 }
-                Err(e) => bad(f, e),
+                Err(e) => bad(f, e.to_string()),
             }
         }
         "signature_delimiter" if f.signature.is_some() && f.delimiters.len() < MAX_DELIMITERS => {
@@ -195,7 +195,7 @@ pub(crate) fn custom_section<'a>(
             f.claims_ranges.push((section_start, section_end));
             match custom::parse_claims(&name, c.data()) {
                 Ok(cl) => f.claims.push(cl),
-                Err(e) => bad(f, e),
+                Err(e) => bad(f, e.to_string()),
             }
         }
         n if n.starts_with(".debug_") => {

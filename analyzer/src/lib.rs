@@ -14,4 +14,5 @@ pub mod model;
 mod types;
 
 pub use analyze::{Error, MAX_NESTING, Options, analyze};
+pub use custom::SectionError;
 pub use model::*;

@@ -516,6 +516,41 @@ pub fn shard(cases: Vec<Case>, k: usize, n: usize) -> Vec<Case> {
         .collect()
 }
 
+/// The built-in suites: `suites/` in the working directory when there is one (a checkout),
+/// else the one beside this crate's sources.
+pub fn builtin_suite_dir() -> PathBuf {
+    let local = PathBuf::from("suites");
+    if local.is_dir() {
+        return local;
+    }
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir.parent().unwrap_or(crate_dir).join("suites")
+}
+
+/// The cases a run executes, with the suite's name: upstream's WASI testsuite at `wasi`, else
+/// our suite format at `suite`, else the built-in suites; then only the ids `filter` (a regex)
+/// matches. The one entry point `certify`, `suites list` and `matrix` select cases with.
+pub fn load_cases(
+    suite: Option<&Path>,
+    wasi: Option<&Path>,
+    filter: Option<&str>,
+) -> Result<(String, Vec<Case>)> {
+    let (name, mut cases) = match (suite, wasi) {
+        (_, Some(dir)) => load_wasi_testsuite(dir)?,
+        (Some(dir), None) => (dir.display().to_string(), load_suite(dir)?),
+        (None, None) => (
+            "wasmcert-builtin".to_string(),
+            load_suite(&builtin_suite_dir())?,
+        ),
+    };
+    if let Some(f) = filter {
+        let re =
+            regex::Regex::new(f).with_context(|| format!("--filter {f:?} is not a valid regex"))?;
+        cases.retain(|c| re.is_match(&c.id));
+    }
+    Ok((name, cases))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,16 +2,7 @@
 //! wasm-smith components: the analyzer agrees with an independent walk.
 #![cfg_attr(fuzzing, no_main)]
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let mut u = arbitrary::Unstructured::new(data);
-    if u.arbitrary::<bool>().unwrap_or(false) {
-        if let Ok((wasm, names)) = wasmcert_fuzz::generate_component(&mut u) {
-            let _ = wasmcert_fuzz::check_component(&wasm, &names);
-        }
-    } else if let Ok(wasm) = wasmcert_fuzz::generate_smith_component(&mut u) {
-        wasmcert_fuzz::check_any_component(&wasm);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasmcert_fuzz::targets::analyze_component(data));
 
 /// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
 /// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.

@@ -1,12 +1,7 @@
 //! wasm-smith modules aimed at WASI imports: the analyzer agrees with an independent walk.
 #![cfg_attr(fuzzing, no_main)]
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let mut u = arbitrary::Unstructured::new(data);
-    if let Ok(wasm) = wasmcert_fuzz::generate_module(&mut u) {
-        let _ = wasmcert_fuzz::check_module(&wasm);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasmcert_fuzz::targets::analyze_smith(data));
 
 /// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
 /// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.

@@ -2,13 +2,7 @@
 //! signed content.
 #![cfg_attr(fuzzing, no_main)]
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    wasmcert_fuzz::check_bundle(data);
-    let mut u = arbitrary::Unstructured::new(data);
-    if let Ok(b) = wasmcert_fuzz::mutate_bundle(&mut u) {
-        wasmcert_fuzz::check_bundle(&b);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasmcert_fuzz::targets::bundle_verify(data));
 
 /// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
 /// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.

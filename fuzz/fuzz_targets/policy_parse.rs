@@ -2,15 +2,7 @@
 //! parse is stable, errors have a place, compiling and evaluating never panic.
 #![cfg_attr(fuzzing, no_main)]
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        wasmcert_fuzz::check_policy(text);
-    }
-    let mut u = arbitrary::Unstructured::new(data);
-    if let Ok(text) = wasmcert_fuzz::generate_policy(&mut u) {
-        wasmcert_fuzz::check_policy(&text);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasmcert_fuzz::targets::policy_parse(data));
 
 /// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
 /// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.

@@ -1,15 +1,7 @@
 //! WASI testsuite spec JSON: never panics, accepted specs stay inside the work dir.
 #![cfg_attr(fuzzing, no_main)]
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        wasmcert_fuzz::check_spec(text);
-    }
-    let mut u = arbitrary::Unstructured::new(data);
-    if let Ok(text) = wasmcert_fuzz::generate_spec(&mut u) {
-        wasmcert_fuzz::check_spec(&text);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasmcert_fuzz::targets::wasi_testsuite_spec(data));
 
 /// Built without `cargo fuzz` (a plain `cargo build` or `cargo test` of the workspace): say how
 /// to run it. The logic is tested on stable by the smoke tests in `fuzz/src`.

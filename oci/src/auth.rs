@@ -7,7 +7,7 @@
 //! `WASMCERT_REGISTRY_HOST`. `registry.rs` decides where a credential may go: the registry
 //! itself, and a token realm on that same host.
 
-use crate::{Error, err};
+use crate::{Error, ErrorKind, err};
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -84,18 +84,28 @@ impl Credentials {
     /// (base64 of `user:password`) or `auths.HOST.username` + `password`. Entries with
     /// neither (identity tokens, credential helpers) are skipped. `origin` names the file.
     pub fn from_docker_config(bytes: &[u8], origin: &str) -> Result<Credentials, Error> {
-        let v: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| err(format!("{origin}: not a JSON auth file: {e}")))?;
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            err(
+                ErrorKind::Invalid,
+                format!("{origin}: not a JSON auth file: {e}"),
+            )
+        })?;
         let mut out = Credentials::none();
         let Some(auths) = v.get("auths") else {
             return Ok(out);
         };
-        let auths = auths
-            .as_object()
-            .ok_or_else(|| err(format!("{origin}: `auths` is not an object")))?;
+        let auths = auths.as_object().ok_or_else(|| {
+            err(
+                ErrorKind::Invalid,
+                format!("{origin}: `auths` is not an object"),
+            )
+        })?;
         for (host, entry) in auths {
             if host_key(host).is_empty() {
-                return Err(err(format!("{origin}: an `auths` key is not a host")));
+                return Err(err(
+                    ErrorKind::Invalid,
+                    format!("{origin}: an `auths` key is not a host"),
+                ));
             }
             if let Some(b64) = entry.get("auth").and_then(|a| a.as_str())
                 && !b64.is_empty()
@@ -105,14 +115,18 @@ impl Credentials {
                     .ok()
                     .and_then(|d| String::from_utf8(d).ok())
                     .ok_or_else(|| {
-                        err(format!(
-                            "{origin}: auths.{host:?}.auth is not base64 of `user:password`"
-                        ))
+                        err(
+                            ErrorKind::Invalid,
+                            format!(
+                                "{origin}: auths.{host:?}.auth is not base64 of `user:password`"
+                            ),
+                        )
                     })?;
                 let (u, p) = decoded.split_once(':').ok_or_else(|| {
-                    err(format!(
-                        "{origin}: auths.{host:?}.auth is not base64 of `user:password`"
-                    ))
+                    err(
+                        ErrorKind::Invalid,
+                        format!("{origin}: auths.{host:?}.auth is not base64 of `user:password`"),
+                    )
                 })?;
                 out.insert(host, u, p);
             } else if let (Some(u), Some(p)) = (
@@ -129,15 +143,17 @@ impl Credentials {
     pub fn from_file(path: &Path) -> Result<Credentials, Error> {
         use std::io::Read;
         let origin = path.display().to_string();
-        let f = std::fs::File::open(path).map_err(|e| err(format!("{origin}: {e}")))?;
+        let f =
+            std::fs::File::open(path).map_err(|e| err(ErrorKind::Io, format!("{origin}: {e}")))?;
         let mut bytes = Vec::new();
         f.take(MAX_AUTH_FILE + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| err(format!("{origin}: {e}")))?;
+            .map_err(|e| err(ErrorKind::Io, format!("{origin}: {e}")))?;
         if bytes.len() as u64 > MAX_AUTH_FILE {
-            return Err(err(format!(
-                "{origin}: larger than {MAX_AUTH_FILE} bytes: not an auth file"
-            )));
+            return Err(err(
+                ErrorKind::TooLarge,
+                format!("{origin}: larger than {MAX_AUTH_FILE} bytes: not an auth file"),
+            ));
         }
         Credentials::from_docker_config(&bytes, &origin)
     }
@@ -174,14 +190,18 @@ impl Credentials {
             (None, None, _) => {}
             (Some(u), Some(p), Some(h)) => {
                 if host_key(&h).is_empty() || h.contains('/') {
-                    return Err(err(format!(
-                        "WASMCERT_REGISTRY_HOST={h:?} is not a registry host (host or host:port)"
-                    )));
+                    return Err(err(
+                        ErrorKind::Invalid,
+                        format!(
+                            "WASMCERT_REGISTRY_HOST={h:?} is not a registry host (host or host:port)"
+                        ),
+                    ));
                 }
                 creds.insert(&h, &u, &p);
             }
             (Some(_), Some(_), None) => {
                 return Err(err(
+                    ErrorKind::Unauthorized,
                     "WASMCERT_REGISTRY_USERNAME and WASMCERT_REGISTRY_PASSWORD are set but \
                      WASMCERT_REGISTRY_HOST is not: name the one registry host (host or host:port) \
                      the credentials are for; they are never sent to any other",
@@ -189,6 +209,7 @@ impl Credentials {
             }
             _ => {
                 return Err(err(
+                    ErrorKind::Invalid,
                     "set both WASMCERT_REGISTRY_USERNAME and WASMCERT_REGISTRY_PASSWORD (with \
                      WASMCERT_REGISTRY_HOST), or neither",
                 ));
@@ -242,7 +263,7 @@ mod tests {
             "not json",
         ] {
             let e = Credentials::from_docker_config(bad.as_bytes(), "a.json").unwrap_err();
-            assert!(e.0.starts_with("a.json: "), "{e}");
+            assert!(e.message.starts_with("a.json: "), "{e}");
         }
         assert!(
             Credentials::from_docker_config(b"{}", "a.json")

@@ -2,7 +2,7 @@
 //! artifact from one, and writing one (tests, and pushing with `skopeo copy oci:DIR:TAG ...`).
 
 use crate::{
-    Artifact, Descriptor, Error, MAX_CONFIG, MAX_MANIFEST, Source, err, is_index, json,
+    Artifact, Descriptor, Error, ErrorKind, MAX_CONFIG, MAX_MANIFEST, Source, err, is_index, json,
     parse_manifest, pick_from_index, sha256, verify_blob,
 };
 use serde_json::{Value, json};
@@ -29,16 +29,16 @@ fn read_bounded(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, Error> {
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
-                err(format!(
+                err(ErrorKind::Invalid, format!(
                     "the {what} {name} is a symbolic link: refusing it (the files of a layout must be regular files)"
                 ))
             } else {
-                err(format!("cannot read the {what} {name}: {e}"))
+                err(ErrorKind::Io, format!("cannot read the {what} {name}: {e}"))
             }
         })?;
     let meta = f
         .metadata()
-        .map_err(|e| err(format!("cannot read the {what} {name}: {e}")))?;
+        .map_err(|e| err(ErrorKind::Io, format!("cannot read the {what} {name}: {e}")))?;
     let ft = meta.file_type();
     if !ft.is_file() {
         let kind = if ft.is_fifo() {
@@ -52,32 +52,44 @@ fn read_bounded(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, Error> {
         } else {
             "not a regular file"
         };
-        return Err(err(format!(
-            "the {what} {name} is {kind}: refusing it (the files of a layout must be regular files)"
-        )));
+        return Err(err(
+            ErrorKind::Invalid,
+            format!(
+                "the {what} {name} is {kind}: refusing it (the files of a layout must be regular files)"
+            ),
+        ));
     }
     if meta.len() > max {
-        return Err(err(format!(
-            "the {what} {name} is {} bytes, larger than {max}",
-            meta.len()
-        )));
+        return Err(err(
+            ErrorKind::TooLarge,
+            format!(
+                "the {what} {name} is {} bytes, larger than {max}",
+                meta.len()
+            ),
+        ));
     }
     let mut v = Vec::with_capacity(meta.len() as usize);
     f.take(max + 1)
         .read_to_end(&mut v)
-        .map_err(|e| err(format!("cannot read the {what} {name}: {e}")))?;
+        .map_err(|e| err(ErrorKind::Io, format!("cannot read the {what} {name}: {e}")))?;
     if v.len() as u64 > max {
-        return Err(err(format!("the {what} {name} is larger than {max} bytes")));
+        return Err(err(
+            ErrorKind::TooLarge,
+            format!("the {what} {name} is larger than {max} bytes"),
+        ));
     }
     Ok(v)
 }
 
 fn blob(dir: &Path, d: &Descriptor, max: u64, what: &str) -> Result<Vec<u8>, Error> {
     if d.size > max {
-        return Err(err(format!(
-            "the {what} {} is {} bytes, more than the {max}-byte cap",
-            d.digest, d.size
-        )));
+        return Err(err(
+            ErrorKind::TooLarge,
+            format!(
+                "the {what} {} is {} bytes, more than the {max}-byte cap",
+                d.digest, d.size
+            ),
+        ));
     }
     // The digest was checked to be sha256:<64 hex>, so this path stays inside `blobs/`.
     let hex = &d.digest["sha256:".len()..];
@@ -89,17 +101,20 @@ fn blob(dir: &Path, d: &Descriptor, max: u64, what: &str) -> Result<Vec<u8>, Err
 /// Fetch and verify the artifact a layout source names.
 pub fn fetch(source: &Source, max_layer: u64) -> Result<Artifact, Error> {
     let Source::Layout { dir, tag, digest } = source else {
-        return Err(err("not a layout source"));
+        return Err(err(ErrorKind::Invalid, "not a layout source"));
     };
     let marker = read_bounded(&dir.join("oci-layout"), 4096, "layout marker")?;
     if json(&marker, "oci-layout file")?["imageLayoutVersion"]
         .as_str()
         .is_none()
     {
-        return Err(err(format!(
-            "{}/oci-layout has no imageLayoutVersion: not an OCI image layout",
-            dir.display()
-        )));
+        return Err(err(
+            ErrorKind::Invalid,
+            format!(
+                "{}/oci-layout has no imageLayoutVersion: not an OCI image layout",
+                dir.display()
+            ),
+        ));
     }
     let index = json(
         &read_bounded(&dir.join("index.json"), MAX_MANIFEST, "index")?,
@@ -107,7 +122,7 @@ pub fn fetch(source: &Source, max_layer: u64) -> Result<Artifact, Error> {
     )?;
     let entries = index["manifests"]
         .as_array()
-        .ok_or_else(|| err("index.json has no manifests"))?;
+        .ok_or_else(|| err(ErrorKind::Invalid, "index.json has no manifests"))?;
     let chosen: Vec<&Value> = entries
         .iter()
         .filter(|m| match (tag, digest) {
@@ -123,24 +138,30 @@ pub fn fetch(source: &Source, max_layer: u64) -> Result<Artifact, Error> {
                 .iter()
                 .filter_map(|m| m["annotations"][REF_NAME].as_str())
                 .collect();
-            return Err(err(format!(
-                "no manifest {} in the layout (tags: {})",
-                tag.as_ref()
-                    .map(|t| format!("tagged {t}"))
-                    .or(digest.clone())
-                    .unwrap_or_default(),
-                if tags.is_empty() {
-                    "none".into()
-                } else {
-                    tags.join(", ")
-                }
-            )));
+            return Err(err(
+                ErrorKind::NotFound,
+                format!(
+                    "no manifest {} in the layout (tags: {})",
+                    tag.as_ref()
+                        .map(|t| format!("tagged {t}"))
+                        .or(digest.clone())
+                        .unwrap_or_default(),
+                    if tags.is_empty() {
+                        "none".into()
+                    } else {
+                        tags.join(", ")
+                    }
+                ),
+            ));
         }
         many => {
-            return Err(err(format!(
-                "the layout holds {} manifests: name one with :TAG or @sha256:...",
-                many.len()
-            )));
+            return Err(err(
+                ErrorKind::Invalid,
+                format!(
+                    "the layout holds {} manifests: name one with :TAG or @sha256:...",
+                    many.len()
+                ),
+            ));
         }
     };
     let mut d = crate::descriptor(entry, "manifest")?;
@@ -254,7 +275,7 @@ mod tests {
             .unwrap();
         assert!(o.status.success());
         let t = std::time::Instant::now();
-        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        let e = fetch(&source, 1 << 20).unwrap_err().message;
         assert!(t.elapsed() < std::time::Duration::from_secs(5));
         assert!(
             e.contains(&manifest.display().to_string()) && e.contains("is a FIFO"),
@@ -264,7 +285,7 @@ mod tests {
         std::fs::remove_file(&manifest).unwrap();
         let outside = tempfile::NamedTempFile::new().unwrap();
         std::os::unix::fs::symlink(outside.path(), &manifest).unwrap();
-        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        let e = fetch(&source, 1 << 20).unwrap_err().message;
         assert!(
             e.contains(&manifest.display().to_string()) && e.contains("symbolic link"),
             "{e}"
@@ -272,13 +293,13 @@ mod tests {
 
         std::fs::remove_file(&manifest).unwrap();
         std::fs::create_dir(&manifest).unwrap();
-        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        let e = fetch(&source, 1 << 20).unwrap_err().message;
         assert!(e.contains("is a directory"), "{e}");
 
         // index.json and the oci-layout marker are read the same way.
         std::fs::remove_file(dir.path().join("index.json")).unwrap();
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("index.json")).unwrap();
-        let e = fetch(&source, 1 << 20).unwrap_err().0;
+        let e = fetch(&source, 1 << 20).unwrap_err().message;
         assert!(e.contains("index.json is a symbolic link"), "{e}");
     }
 

@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+mod error;
 pub mod layout;
+mod realm;
 pub mod registry;
 
 pub use auth::Credentials;
+pub use error::{Error, ErrorKind};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -38,13 +41,12 @@ pub const INDEX_TYPES: &[&str] = &[
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
 
-/// Why an artifact could not be read; exit status 2. The message names the reference.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(pub String);
+fn err(kind: ErrorKind, m: impl Into<String>) -> Error {
+    Error::new(kind, m)
+}
 
-fn err(m: impl Into<String>) -> Error {
-    Error(m.into())
+fn invalid(m: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Invalid, m)
 }
 
 /// Where an artifact comes from.
@@ -68,24 +70,26 @@ pub enum Source {
 /// Parse a command-line input: `None` when it is not an OCI reference (a plain path).
 pub fn parse(input: &str) -> Option<Result<Source, Error>> {
     if let Some(rest) = input.strip_prefix("oci://") {
-        return Some(parse_registry(rest).map_err(|e| err(format!("{input}: {e}"))));
+        return Some(parse_registry(rest).map_err(|e| e.context(input)));
     }
     let rest = input.strip_prefix("oci-layout:")?;
-    Some(parse_layout(rest).map_err(|e| err(format!("{input}: {e}"))))
+    Some(parse_layout(rest).map_err(|e| e.context(input)))
 }
 
-fn check_digest(d: &str) -> Result<String, String> {
-    let hex = d
-        .strip_prefix("sha256:")
-        .ok_or_else(|| format!("digest {d:?} is not sha256:<hex> (only SHA-256 is verified)"))?;
+fn check_digest(d: &str) -> Result<String, Error> {
+    let hex = d.strip_prefix("sha256:").ok_or_else(|| {
+        invalid(format!(
+            "digest {d:?} is not sha256:<hex> (only SHA-256 is verified)"
+        ))
+    })?;
     if hex.len() != 64
         || !hex
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     {
-        return Err(format!(
+        return Err(invalid(format!(
             "digest {d:?} is not sha256 followed by 64 lower-case hex digits"
-        ));
+        )));
     }
     Ok(d.to_string())
 }
@@ -93,8 +97,12 @@ fn check_digest(d: &str) -> Result<String, String> {
 /// A registry is `host`, `host:port` or `[ipv6]:port`, nothing else: the string is where
 /// requests go and what credentials are matched against, so it must be exactly the URL's
 /// authority (no userinfo, query or fragment that would make the two differ).
-fn check_registry(registry: &str) -> Result<(), String> {
-    let bad = || format!("{registry:?} is not a registry host (host, host:port or [ipv6]:port)");
+fn check_registry(registry: &str) -> Result<(), Error> {
+    let bad = || {
+        invalid(format!(
+            "{registry:?} is not a registry host (host, host:port or [ipv6]:port)"
+        ))
+    };
     let (host_ok, port) = if let Some(rest) = registry.strip_prefix('[') {
         let (h, after) = rest.split_once(']').ok_or_else(bad)?;
         let port = match after {
@@ -131,16 +139,18 @@ fn check_registry(registry: &str) -> Result<(), String> {
     }
 }
 
-fn parse_registry(rest: &str) -> Result<Source, String> {
+fn parse_registry(rest: &str) -> Result<Source, Error> {
     let (name, digest) = match rest.split_once('@') {
         Some((n, d)) => (n, Some(check_digest(d)?)),
         None => (rest, None),
     };
     let (registry, path) = name
         .split_once('/')
-        .ok_or("expected oci://REGISTRY/REPOSITORY[:TAG][@sha256:...]")?;
+        .ok_or_else(|| invalid("expected oci://REGISTRY/REPOSITORY[:TAG][@sha256:...]"))?;
     if registry.is_empty() || path.is_empty() {
-        return Err("expected oci://REGISTRY/REPOSITORY[:TAG][@sha256:...]".into());
+        return Err(invalid(
+            "expected oci://REGISTRY/REPOSITORY[:TAG][@sha256:...]",
+        ));
     }
     check_registry(registry)?;
     // A tag is after the last `:` of the last path segment (a port is in `registry`).
@@ -155,9 +165,9 @@ fn parse_registry(rest: &str) -> Result<Source, String> {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
     });
     if !ok_repo {
-        return Err(format!(
+        return Err(invalid(format!(
             "{repository:?} is not a repository name (lower-case a-z, 0-9, . _ - /)"
-        ));
+        )));
     }
     if let Some(t) = &tag
         && (t.is_empty()
@@ -166,10 +176,10 @@ fn parse_registry(rest: &str) -> Result<Source, String> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)))
     {
-        return Err(format!("{t:?} is not a tag"));
+        return Err(invalid(format!("{t:?} is not a tag")));
     }
     if tag.is_none() && digest.is_none() {
-        return Err("give a tag (:TAG) or a digest (@sha256:...)".into());
+        return Err(invalid("give a tag (:TAG) or a digest (@sha256:...)"));
     }
     Ok(Source::Registry {
         registry: registry.to_string(),
@@ -179,9 +189,11 @@ fn parse_registry(rest: &str) -> Result<Source, String> {
     })
 }
 
-fn parse_layout(rest: &str) -> Result<Source, String> {
+fn parse_layout(rest: &str) -> Result<Source, Error> {
     if rest.is_empty() {
-        return Err("expected oci-layout:DIR[:TAG] or oci-layout:DIR@sha256:...".into());
+        return Err(invalid(
+            "expected oci-layout:DIR[:TAG] or oci-layout:DIR@sha256:...",
+        ));
     }
     if let Some((dir, d)) = rest.rsplit_once('@') {
         return Ok(Source::Layout {
@@ -256,13 +268,19 @@ pub struct Descriptor {
 
 fn descriptor(v: &Value, what: &str) -> Result<Descriptor, Error> {
     let media_type = v["mediaType"].as_str().unwrap_or("").to_string();
-    let digest = v["digest"]
-        .as_str()
-        .ok_or_else(|| err(format!("the {what} descriptor has no digest")))?;
-    let digest = check_digest(digest).map_err(|e| err(format!("the {what}: {e}")))?;
-    let size = v["size"]
-        .as_u64()
-        .ok_or_else(|| err(format!("the {what} descriptor has no size")))?;
+    let digest = v["digest"].as_str().ok_or_else(|| {
+        err(
+            ErrorKind::Invalid,
+            format!("the {what} descriptor has no digest"),
+        )
+    })?;
+    let digest = check_digest(digest).map_err(|e| e.context(format_args!("the {what}")))?;
+    let size = v["size"].as_u64().ok_or_else(|| {
+        err(
+            ErrorKind::Invalid,
+            format!("the {what} descriptor has no size"),
+        )
+    })?;
     Ok(Descriptor {
         media_type,
         digest,
@@ -273,19 +291,25 @@ fn descriptor(v: &Value, what: &str) -> Result<Descriptor, Error> {
 /// Check a blob against its descriptor: size and SHA-256.
 pub fn verify_blob(bytes: &[u8], d: &Descriptor, what: &str) -> Result<(), Error> {
     if bytes.len() as u64 != d.size {
-        return Err(err(format!(
-            "the {what} blob {} is {} bytes, its descriptor says {}: refusing it",
-            d.digest,
-            bytes.len(),
-            d.size
-        )));
+        return Err(err(
+            ErrorKind::Integrity,
+            format!(
+                "the {what} blob {} is {} bytes, its descriptor says {}: refusing it",
+                d.digest,
+                bytes.len(),
+                d.size
+            ),
+        ));
     }
     let got = sha256(bytes);
     if got != d.digest {
-        return Err(err(format!(
-            "the {what} blob does not match its digest {} (its content hashes to {got}): tampered, refusing it",
-            d.digest
-        )));
+        return Err(err(
+            ErrorKind::Integrity,
+            format!(
+                "the {what} blob does not match its digest {} (its content hashes to {got}): tampered, refusing it",
+                d.digest
+            ),
+        ));
     }
     Ok(())
 }
@@ -309,7 +333,7 @@ pub fn is_index(manifest: &Value, media_type_hint: &str) -> bool {
 pub fn pick_from_index(index: &Value) -> Result<Descriptor, Error> {
     let entries = index["manifests"]
         .as_array()
-        .ok_or_else(|| err("the index has no manifests"))?;
+        .ok_or_else(|| err(ErrorKind::Invalid, "the index has no manifests"))?;
     let wasm: Vec<&Value> = entries
         .iter()
         .filter(|m| {
@@ -323,9 +347,12 @@ pub fn pick_from_index(index: &Value) -> Result<Descriptor, Error> {
         (1, _) => &entries[0],
         (_, 1) => wasm[0],
         (n, w) => {
-            return Err(err(format!(
-                "an index of {n} manifests, {w} of them for Wasm: give the manifest digest"
-            )));
+            return Err(err(
+                ErrorKind::NotWasm,
+                format!(
+                    "an index of {n} manifests, {w} of them for Wasm: give the manifest digest"
+                ),
+            ));
         }
     };
     descriptor(chosen, "manifest")
@@ -338,22 +365,28 @@ pub fn parse_manifest(manifest: &Value, media_type_hint: &str) -> Result<Parsed,
         .unwrap_or(media_type_hint)
         .to_string();
     if !media_type.is_empty() && !MANIFEST_TYPES.contains(&media_type.as_str()) {
-        return Err(err(format!(
-            "manifest media type {media_type:?} is not an image manifest ({})",
-            MANIFEST_TYPES.join(", ")
-        )));
+        return Err(err(
+            ErrorKind::NotWasm,
+            format!(
+                "manifest media type {media_type:?} is not an image manifest ({})",
+                MANIFEST_TYPES.join(", ")
+            ),
+        ));
     }
     let config = descriptor(&manifest["config"], "config")?;
     if !WASM_CONFIG_TYPES.contains(&config.media_type.as_str()) {
-        return Err(err(format!(
-            "config media type {:?} is not a Wasm artifact's ({})",
-            config.media_type,
-            WASM_CONFIG_TYPES.join(", ")
-        )));
+        return Err(err(
+            ErrorKind::NotWasm,
+            format!(
+                "config media type {:?} is not a Wasm artifact's ({})",
+                config.media_type,
+                WASM_CONFIG_TYPES.join(", ")
+            ),
+        ));
     }
     let layers = manifest["layers"]
         .as_array()
-        .ok_or_else(|| err("the manifest has no layers"))?;
+        .ok_or_else(|| err(ErrorKind::Invalid, "the manifest has no layers"))?;
     let mut wasm = Vec::new();
     let mut types = Vec::new();
     for (i, l) in layers.iter().enumerate() {
@@ -373,24 +406,31 @@ pub fn parse_manifest(manifest: &Value, media_type_hint: &str) -> Result<Parsed,
             config,
             layer: wasm.remove(0),
         }),
-        0 => Err(err(format!(
-            "no Wasm layer (layer media types: {}; expected one of {})",
-            if types.is_empty() {
-                "none".to_string()
-            } else {
-                types.join(", ")
-            },
-            WASM_LAYER_TYPES.join(", ")
-        ))),
-        n => Err(err(format!(
-            "{n} Wasm layers: a Wasm artifact has exactly one, refusing to guess which runs"
-        ))),
+        0 => Err(err(
+            ErrorKind::NotWasm,
+            format!(
+                "no Wasm layer (layer media types: {}; expected one of {})",
+                if types.is_empty() {
+                    "none".to_string()
+                } else {
+                    types.join(", ")
+                },
+                WASM_LAYER_TYPES.join(", ")
+            ),
+        )),
+        n => Err(err(
+            ErrorKind::NotWasm,
+            format!(
+                "{n} Wasm layers: a Wasm artifact has exactly one, refusing to guess which runs"
+            ),
+        )),
     }
 }
 
 /// Parse a JSON document read from an artifact, with what it is in the message.
 pub fn json(bytes: &[u8], what: &str) -> Result<Value, Error> {
-    serde_json::from_slice(bytes).map_err(|e| err(format!("the {what} is not JSON: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| err(ErrorKind::Invalid, format!("the {what} is not JSON: {e}")))
 }
 
 /// Findings from comparing the config with the decoded binary (`oci-config-mismatch`): the
@@ -532,7 +572,12 @@ pub fn fetch_blocking(source: &Source, opts: &FetchOptions) -> Result<Artifact, 
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| err(format!("cannot start the network runtime: {e}")))?;
+                .map_err(|e| {
+                    err(
+                        ErrorKind::Io,
+                        format!("cannot start the network runtime: {e}"),
+                    )
+                })?;
             rt.block_on(registry::fetch(source, opts))
         }
     }
@@ -661,13 +706,16 @@ mod tests {
             ),
             "",
         );
-        assert!(two.unwrap_err().0.contains("2 Wasm layers"));
+        let two = two.unwrap_err();
+        assert!(two.message.contains("2 Wasm layers"));
+        assert_eq!(two.kind, ErrorKind::NotWasm);
         let none = parse_manifest(&manifest(WASM_CONFIG_TYPES[0], &["text/plain"]), "");
+        let none = none.unwrap_err();
         assert!(
-            none.unwrap_err()
-                .0
+            none.message
                 .contains("no Wasm layer (layer media types: text/plain")
         );
+        assert_eq!(none.kind, ErrorKind::NotWasm);
         let image = parse_manifest(
             &manifest(
                 "application/vnd.oci.image.config.v1+json",
@@ -675,15 +723,14 @@ mod tests {
             ),
             "",
         );
-        assert!(image.unwrap_err().0.contains("is not a Wasm artifact's"));
+        let image = image.unwrap_err();
+        assert!(image.message.contains("is not a Wasm artifact's"));
+        assert_eq!(image.kind, ErrorKind::NotWasm);
         let mut bad = manifest(WASM_CONFIG_TYPES[0], &["application/wasm"]);
         bad["layers"][0]["digest"] = "sha512:00".into();
-        assert!(
-            parse_manifest(&bad, "")
-                .unwrap_err()
-                .0
-                .contains("only SHA-256")
-        );
+        let bad = parse_manifest(&bad, "").unwrap_err();
+        assert!(bad.message.contains("only SHA-256"));
+        assert_eq!(bad.kind, ErrorKind::Invalid);
     }
 
     #[test]
@@ -697,17 +744,11 @@ mod tests {
         assert!(verify_blob(b, &d, "layer").is_ok());
         let mut t = *b;
         t[7] = 1;
-        assert!(
-            verify_blob(&t, &d, "layer")
-                .unwrap_err()
-                .0
-                .contains("tampered")
-        );
-        assert!(
-            verify_blob(&b[..4], &d, "layer")
-                .unwrap_err()
-                .0
-                .contains("4 bytes")
-        );
+        let tampered = verify_blob(&t, &d, "layer").unwrap_err();
+        assert!(tampered.message.contains("tampered"));
+        assert_eq!(tampered.kind, ErrorKind::Integrity);
+        let short = verify_blob(&b[..4], &d, "layer").unwrap_err();
+        assert!(short.message.contains("4 bytes"));
+        assert_eq!(short.kind, ErrorKind::Integrity);
     }
 }

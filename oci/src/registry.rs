@@ -19,8 +19,10 @@
 //!   (reqwest) and may not downgrade HTTPS to HTTP.
 
 use crate::auth::{Credentials, Secret, host_key};
+use crate::realm::{authority, parse_challenge, plain_http};
+pub use crate::realm::{is_loopback, realm_credentials};
 use crate::{
-    Artifact, Descriptor, Error, FetchOptions, INDEX_TYPES, MANIFEST_TYPES, MAX_CONFIG,
+    Artifact, Descriptor, Error, ErrorKind, FetchOptions, INDEX_TYPES, MANIFEST_TYPES, MAX_CONFIG,
     MAX_MANIFEST, Source, err, is_index, json, parse_manifest, pick_from_index, sha256,
     verify_blob,
 };
@@ -28,7 +30,6 @@ use base64::Engine;
 use reqwest::Url;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::time::Duration;
 
 /// Token responses larger than this are refused: a registry token is a JWT of a few KiB.
@@ -43,166 +44,18 @@ const LAYER_TIMEOUTS: u32 = 10;
 /// Signed analyses stored beside an artifact are read up to this size.
 const MAX_ATTESTATION: u64 = MAX_CONFIG * 16;
 
-/// Whether a registry (`host`, `host:port`, `[v6]:port`) is on this machine, so spoken to over
-/// plain HTTP as Docker does: `localhost`, or a host that parses as an IP address and is a
-/// loopback one. A name that merely starts with `127.` (`127.attacker.example`) is not.
-pub fn is_loopback(registry: &str) -> bool {
-    let port_ok = |p: &str| p.is_empty() || (p.len() <= 5 && p.parse::<u16>().is_ok());
-    let (host, port) = if let Some(rest) = registry.strip_prefix('[') {
-        let Some((h, after)) = rest.split_once(']') else {
-            return false;
-        };
-        match after.strip_prefix(':') {
-            Some(p) if !p.is_empty() => (h, p),
-            Some(_) => return false,
-            None if after.is_empty() => (h, ""),
-            None => return false,
-        }
-    } else if registry.matches(':').count() > 1 {
-        // A bare IPv6 address (no port can be written without brackets).
-        (registry, "")
-    } else {
-        match registry.split_once(':') {
-            Some((_, "")) => return false,
-            Some((h, p)) => (h, p),
-            None => (registry, ""),
-        }
-    };
-    if !port_ok(port) {
-        return false;
-    }
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.to_canonical().is_loopback())
-}
-
 /// The crypto provider rustls uses (ring); installed once per process before any TLS use.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Whether `registry` is spoken to over plain HTTP: loopback, or listed as insecure.
-fn plain_http(registry: &str, insecure: &[String]) -> bool {
-    is_loopback(registry) || insecure.iter().any(|i| i.eq_ignore_ascii_case(registry))
-}
-
-/// `host[:port]` of a URL, the way references and auth files write it.
-fn authority(u: &Url) -> String {
-    let host = u.host_str().unwrap_or("");
-    match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
+/// A failed request: out of time, or no connection.
+fn transport(e: &reqwest::Error) -> ErrorKind {
+    if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Transport
     }
-}
-
-/// Whether two URLs are the same origin: scheme, host and port.
-fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
-/// The credentials a token `realm` may receive when `registry` (reached at `base`) sends us
-/// there: `Ok(Some)` to send, `Ok(None)` to ask anonymously, `Err` when the registry has
-/// credentials that the realm may not have (sending them would leak them, asking anonymously
-/// would hide why the pull fails).
-///
-/// - the realm must be HTTPS, or plain HTTP on a loopback or listed insecure host;
-/// - on the registry's own host over HTTPS, or at the registry's own plain-HTTP origin, it
-///   gets the registry's credentials (Docker Hub's `auth.docker.io` counts as Docker Hub's);
-/// - on another host over HTTPS, it gets the credentials configured for that host, if any;
-/// - anywhere else, with credentials configured for the registry, the pull fails.
-pub fn realm_credentials<'c>(
-    registry: &str,
-    base: &Url,
-    realm: &Url,
-    creds: &'c Credentials,
-    insecure: &[String],
-) -> Result<Option<&'c Secret>, Error> {
-    let realm_host = authority(realm);
-    match realm.scheme() {
-        "https" => {}
-        "http" if plain_http(&realm_host, insecure) => {}
-        "http" => {
-            return Err(err(format!(
-                "the registry {registry} sends us for a token to {realm}, over plain HTTP: \
-                 refusing (a token realm must be HTTPS)"
-            )));
-        }
-        s => {
-            return Err(err(format!(
-                "the registry {registry} names a token realm with scheme {s:?}: refusing"
-            )));
-        }
-    }
-    let own = creds.for_host(registry);
-    let same_host = realm.host_str().map(str::to_ascii_lowercase)
-        == base.host_str().map(str::to_ascii_lowercase)
-        && realm.port_or_known_default() == base.port_or_known_default();
-    let docker_hub = host_key(registry) == "docker.io"
-        && realm.scheme() == "https"
-        && realm.host_str() == Some("auth.docker.io")
-        && realm.port_or_known_default() == Some(443);
-    if (same_host && (realm.scheme() == "https" || same_origin(realm, base))) || docker_hub {
-        return Ok(own);
-    }
-    if realm.scheme() == "https"
-        && let Some(theirs) = creds.for_host(&realm_host)
-    {
-        return Ok(Some(theirs));
-    }
-    if own.is_some() {
-        return Err(err(format!(
-            "the registry {registry} sends us for a token to {realm}, which is {}: the \
-             credentials configured for {registry} are only ever sent to {registry}, so \
-             refusing to pull (to trust that token service, configure credentials for {realm_host} \
-             as well; see docs/oci.md#credentials)",
-            if same_host {
-                "not HTTPS".to_string()
-            } else {
-                format!("another host ({realm_host})")
-            }
-        )));
-    }
-    Ok(None)
-}
-
-/// One `WWW-Authenticate` challenge: the scheme (lower case) and its parameters.
-fn parse_challenge(v: &str) -> Option<(String, BTreeMap<String, String>)> {
-    let v = v.trim();
-    let (scheme, mut rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
-    let mut params = BTreeMap::new();
-    loop {
-        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
-        if rest.is_empty() {
-            break;
-        }
-        let (key, after) = rest.split_once('=')?;
-        let after = after.trim_start();
-        let (value, next) = if let Some(q) = after.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = q.char_indices();
-            let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
-                    '"' => {
-                        end = Some(i + 1);
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            (value, &q[end?..])
-        } else {
-            let (v, n) = after.split_once(',').unwrap_or((after, ""));
-            (v.trim().to_string(), n)
-        };
-        params.insert(key.trim().to_ascii_lowercase(), value);
-        rest = next;
-    }
-    Some((scheme.to_ascii_lowercase(), params))
 }
 
 /// An error's message with its causes (reqwest puts the useful part in the sources).
@@ -228,9 +81,12 @@ async fn read_capped(
     if let Some(n) = res.content_length()
         && n > max
     {
-        return Err(err(format!(
-            "the registry declares a {n}-byte {what}, over {limit}: refusing it before reading"
-        )));
+        return Err(err(
+            ErrorKind::TooLarge,
+            format!(
+                "the registry declares a {n}-byte {what}, over {limit}: refusing it before reading"
+            ),
+        ));
     }
     // The declared length is only a hint: preallocate little, grow as bytes arrive.
     let mut out =
@@ -238,12 +94,13 @@ async fn read_capped(
     while let Some(chunk) = res
         .chunk()
         .await
-        .map_err(|e| err(format!("reading the {what}: {}", chain(&e))))?
+        .map_err(|e| err(transport(&e), format!("reading the {what}: {}", chain(&e))))?
     {
         if (out.len() + chunk.len()) as u64 > max {
-            return Err(err(format!(
-                "the registry sent a {what} longer than {limit}: refusing it"
-            )));
+            return Err(err(
+                ErrorKind::TooLarge,
+                format!("the registry sent a {what} longer than {limit}: refusing it"),
+            ));
         }
         out.extend_from_slice(&chunk);
     }
@@ -296,8 +153,12 @@ struct Remote<'a> {
 fn basic(s: &Secret) -> Result<HeaderValue, Error> {
     let b64 =
         base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.username, s.password));
-    let mut v = HeaderValue::from_str(&format!("Basic {b64}"))
-        .map_err(|_| err("the configured credentials do not fit in a header"))?;
+    let mut v = HeaderValue::from_str(&format!("Basic {b64}")).map_err(|_| {
+        err(
+            ErrorKind::Unauthorized,
+            "the configured credentials do not fit in a header",
+        )
+    })?;
     v.set_sensitive(true);
     Ok(v)
 }
@@ -311,12 +172,14 @@ impl<'a> Remote<'a> {
             digest,
         } = source
         else {
-            return Err(err("not a registry source"));
+            return Err(err(ErrorKind::Invalid, "not a registry source"));
         };
-        let creds = opts
-            .credentials
-            .as_ref()
-            .map_err(|e| err(format!("registry credentials: {e}")))?;
+        let creds = opts.credentials.as_ref().map_err(|e| {
+            err(
+                ErrorKind::Unauthorized,
+                format!("registry credentials: {e}"),
+            )
+        })?;
         install_crypto_provider();
         let scheme = if plain_http(registry, &opts.insecure) {
             "http"
@@ -329,8 +192,12 @@ impl<'a> Remote<'a> {
         } else {
             registry.as_str()
         };
-        let base = Url::parse(&format!("{scheme}://{host}/"))
-            .map_err(|e| err(format!("{registry} is not a registry host: {e}")))?;
+        let base = Url::parse(&format!("{scheme}://{host}/")).map_err(|e| {
+            err(
+                ErrorKind::Invalid,
+                format!("{registry} is not a registry host: {e}"),
+            )
+        })?;
         let redirects = reqwest::redirect::Policy::custom(|a| {
             if a.previous().len() > MAX_REDIRECTS {
                 a.error("too many redirects")
@@ -349,7 +216,7 @@ impl<'a> Remote<'a> {
             .redirect(redirects)
             .user_agent(concat!("wasmcert/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| err(format!("cannot set up HTTPS: {}", chain(&e))))?;
+            .map_err(|e| err(ErrorKind::Io, format!("cannot set up HTTPS: {}", chain(&e))))?;
         Ok(Remote {
             registry,
             repository,
@@ -377,7 +244,12 @@ impl<'a> Remote<'a> {
         let url = self
             .base
             .join(&format!("v2/{}/{path}", self.repository))
-            .map_err(|e| err(format!("cannot make a URL for {path}: {e}")))?;
+            .map_err(|e| {
+                err(
+                    ErrorKind::Invalid,
+                    format!("cannot make a URL for {path}: {e}"),
+                )
+            })?;
         let registry = self.registry;
         let work = async {
             let mut challenged = false;
@@ -389,10 +261,12 @@ impl<'a> Remote<'a> {
                 if let Some(a) = &self.authorization {
                     req = req.header(AUTHORIZATION, a.clone());
                 }
-                let res = req
-                    .send()
-                    .await
-                    .map_err(|e| err(format!("cannot reach {registry}: {}", chain(&e))))?;
+                let res = req.send().await.map_err(|e| {
+                    err(
+                        transport(&e),
+                        format!("cannot reach {registry}: {}", chain(&e)),
+                    )
+                })?;
                 let status = res.status();
                 if status == reqwest::StatusCode::UNAUTHORIZED && !challenged {
                     challenged = true;
@@ -402,21 +276,27 @@ impl<'a> Remote<'a> {
                     continue;
                 }
                 if status == reqwest::StatusCode::UNAUTHORIZED {
-                    return Err(err(format!(
-                        "the registry {registry} refused access (401){}",
-                        if self.creds.for_host(registry).is_some() {
-                            format!(" with the credentials configured for {registry}")
-                        } else {
-                            String::new()
-                        }
-                    )));
+                    return Err(err(
+                        ErrorKind::Unauthorized,
+                        format!(
+                            "the registry {registry} refused access (401){}",
+                            if self.creds.for_host(registry).is_some() {
+                                format!(" with the credentials configured for {registry}")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    ));
                 }
                 if status == reqwest::StatusCode::NOT_FOUND {
                     return Ok(Got::NotFound(error_text(res).await));
                 }
                 if !status.is_success() {
                     let text = error_text(res).await;
-                    return Err(err(format!("the registry answered {status}: {text}")));
+                    return Err(err(
+                        ErrorKind::Status,
+                        format!("the registry answered {status}: {text}"),
+                    ));
                 }
                 let claimed = res
                     .headers()
@@ -428,10 +308,13 @@ impl<'a> Remote<'a> {
             }
         };
         tokio::time::timeout(deadline, work).await.map_err(|_| {
-            err(format!(
-                "the registry did not send the {what} within {} s: giving up",
-                deadline.as_secs()
-            ))
+            err(
+                ErrorKind::Timeout,
+                format!(
+                    "the registry did not send the {what} within {} s: giving up",
+                    deadline.as_secs()
+                ),
+            )
         })?
     }
 
@@ -447,12 +330,13 @@ impl<'a> Remote<'a> {
         let registry = self.registry;
         if let Some((_, params)) = challenges.iter().find(|(s, _)| s == "bearer") {
             let realm_text = params.get("realm").ok_or_else(|| {
-                err(format!(
-                    "the registry {registry} asks for a token without naming a realm"
-                ))
+                err(
+                    ErrorKind::Unauthorized,
+                    format!("the registry {registry} asks for a token without naming a realm"),
+                )
             })?;
             let mut realm = Url::parse(realm_text).map_err(|e| {
-                err(format!(
+                err(ErrorKind::Unauthorized, format!(
                     "the registry {registry} names a token realm {realm_text:?} that is not a URL: {e}"
                 ))
             })?;
@@ -475,19 +359,29 @@ impl<'a> Remote<'a> {
                 req = req.header(AUTHORIZATION, basic(s)?);
             }
             let res = req.send().await.map_err(|e| {
-                err(format!(
-                    "cannot reach the token service {}: {}",
-                    authority(&realm),
-                    chain(&e)
-                ))
+                let kind = match transport(&e) {
+                    ErrorKind::Timeout => ErrorKind::Timeout,
+                    _ => ErrorKind::Unauthorized,
+                };
+                err(
+                    kind,
+                    format!(
+                        "cannot reach the token service {}: {}",
+                        authority(&realm),
+                        chain(&e)
+                    ),
+                )
             })?;
             let status = res.status();
             if !status.is_success() {
                 let text = error_text(res).await;
-                return Err(err(format!(
-                    "the token service {} answered {status}: {text}",
-                    authority(&realm)
-                )));
+                return Err(err(
+                    ErrorKind::Unauthorized,
+                    format!(
+                        "the token service {} answered {status}: {text}",
+                        authority(&realm)
+                    ),
+                ));
             }
             let body = read_capped(
                 res,
@@ -496,31 +390,42 @@ impl<'a> Remote<'a> {
                 &format!("the {MAX_TOKEN}-byte cap"),
             )
             .await?;
-            let v = json(&body, "token response")?;
+            let v = json(&body, "token response").map_err(|e| Error {
+                kind: ErrorKind::Unauthorized,
+                ..e
+            })?;
             let token = v["token"]
                 .as_str()
                 .or(v["access_token"].as_str())
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| err("the token response has no token"))?;
-            let mut h = HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|_| err("the token service sent a token that is not a header value"))?;
+                .ok_or_else(|| err(ErrorKind::Unauthorized, "the token response has no token"))?;
+            let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                err(
+                    ErrorKind::Unauthorized,
+                    "the token service sent a token that is not a header value",
+                )
+            })?;
             h.set_sensitive(true);
             self.authorization = Some(h);
             return Ok(());
         }
         if challenges.iter().any(|(s, _)| s == "basic") {
             let s = self.creds.for_host(registry).ok_or_else(|| {
-                err(format!(
-                    "the registry {registry} requires credentials and none are configured for \
+                err(
+                    ErrorKind::Unauthorized,
+                    format!(
+                        "the registry {registry} requires credentials and none are configured for \
                      it (docs/oci.md#credentials)"
-                ))
+                    ),
+                )
             })?;
             self.authorization = Some(basic(s)?);
             return Ok(());
         }
-        Err(err(format!(
-            "the registry {registry} answered 401 without a Bearer or Basic challenge"
-        )))
+        Err(err(
+            ErrorKind::Unauthorized,
+            format!("the registry {registry} answered 401 without a Bearer or Basic challenge"),
+        ))
     }
 
     /// The manifest `reference` (tag or digest) names, checked against `pinned` and the
@@ -549,17 +454,23 @@ impl<'a> Remote<'a> {
         if let Some(p) = pinned
             && p != got
         {
-            return Err(err(format!(
-                "the registry sent a manifest hashing to {got}, not the requested {p}: refusing it"
-            )));
+            return Err(err(
+                ErrorKind::Integrity,
+                format!(
+                    "the registry sent a manifest hashing to {got}, not the requested {p}: refusing it"
+                ),
+            ));
         }
         if let Some(c) = claimed
             && c.starts_with("sha256:")
             && c != got
         {
-            return Err(err(format!(
-                "the registry claims manifest digest {c} but the bytes hash to {got}: refusing it"
-            )));
+            return Err(err(
+                ErrorKind::Integrity,
+                format!(
+                    "the registry claims manifest digest {c} but the bytes hash to {got}: refusing it"
+                ),
+            ));
         }
         Ok(Some((bytes, got)))
     }
@@ -572,12 +483,15 @@ impl<'a> Remote<'a> {
         let accepted: Vec<&str> = MANIFEST_TYPES.iter().chain(INDEX_TYPES).copied().collect();
         self.try_manifest(reference, &accepted, pinned)
             .await
-            .map_err(|e| err(format!("cannot pull the manifest: {e}")))?
+            .map_err(|e| e.context("cannot pull the manifest"))?
             .ok_or_else(|| {
-                err(format!(
-                    "cannot pull the manifest: {reference} is not in {}/{} (404)",
-                    self.registry, self.repository
-                ))
+                err(
+                    ErrorKind::NotFound,
+                    format!(
+                        "cannot pull the manifest: {reference} is not in {}/{} (404)",
+                        self.registry, self.repository
+                    ),
+                )
             })
     }
 
@@ -586,15 +500,18 @@ impl<'a> Remote<'a> {
         self.digest
             .as_deref()
             .or(self.tag.as_deref())
-            .ok_or_else(|| err("give a tag or a digest"))
+            .ok_or_else(|| err(ErrorKind::Invalid, "give a tag or a digest"))
     }
 
     async fn blob(&mut self, d: &Descriptor, max: u64, what: &str) -> Result<Vec<u8>, Error> {
         if d.size > max {
-            return Err(err(format!(
-                "the {what} {} is {} bytes, more than the {max}-byte cap",
-                d.digest, d.size
-            )));
+            return Err(err(
+                ErrorKind::TooLarge,
+                format!(
+                    "the {what} {} is {} bytes, more than the {max}-byte cap",
+                    d.digest, d.size
+                ),
+            ));
         }
         let deadline = if what == "layer" {
             self.opts.timeout * LAYER_TIMEOUTS
@@ -611,14 +528,17 @@ impl<'a> Remote<'a> {
                 what,
             )
             .await
-            .map_err(|e| err(format!("cannot pull the {what} {}: {e}", d.digest)))?;
+            .map_err(|e| e.context(format_args!("cannot pull the {what} {}", d.digest)))?;
         let bytes = match got {
             Got::Body { bytes, .. } => bytes,
             Got::NotFound(text) => {
-                return Err(err(format!(
-                    "cannot pull the {what} {}: not found (404) {text}",
-                    d.digest
-                )));
+                return Err(err(
+                    ErrorKind::NotFound,
+                    format!(
+                        "cannot pull the {what} {}: not found (404) {text}",
+                        d.digest
+                    ),
+                ));
             }
         };
         verify_blob(&bytes, d, what)?;
@@ -664,7 +584,7 @@ pub async fn fetch_single_layer(
     let Some((bytes, _)) = remote
         .try_manifest(reference, MANIFEST_TYPES, remote.digest.as_deref())
         .await
-        .map_err(|e| err(format!("cannot pull the manifest: {e}")))?
+        .map_err(|e| e.context("cannot pull the manifest"))?
     else {
         return Ok(None);
     };
@@ -675,10 +595,13 @@ pub async fn fetch_single_layer(
         .filter(|l| l["mediaType"] == media_type)
         .collect();
     let [layer] = found.as_slice() else {
-        return Err(err(format!(
-            "expected exactly one {media_type} layer, found {}",
-            found.len()
-        )));
+        return Err(err(
+            ErrorKind::Invalid,
+            format!(
+                "expected exactly one {media_type} layer, found {}",
+                found.len()
+            ),
+        ));
     };
     let d = crate::descriptor(layer, "layer")?;
     Ok(Some(remote.blob(&d, MAX_ATTESTATION, "attestation").await?))
@@ -696,136 +619,4 @@ pub async fn resolve(source: &Source, opts: &FetchOptions) -> Result<String, Err
     let reference = remote.reference()?;
     let (_, d) = remote.manifest(reference, None).await?;
     Ok(d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_is_an_ip_address_or_localhost_not_a_prefix() {
-        for r in [
-            "127.0.0.1:5000",
-            "127.0.0.1",
-            "127.1.2.3",
-            "127.255.255.254:1",
-            "localhost:5000",
-            "localhost",
-            "LocalHost:5000",
-            "[::1]:5000",
-            "[::1]",
-            "::1",
-            "[::ffff:127.0.0.1]:5000",
-        ] {
-            assert!(is_loopback(r), "{r} is loopback");
-        }
-        for r in [
-            "ghcr.io",
-            "registry.example.com:5000",
-            "10.0.0.1:5000",
-            "127.attacker.example",
-            "127.attacker.example:5000",
-            "127.0.0.1.nip.io:5000",
-            "localhost.attacker.example",
-            "localhost.:5000",
-            "127.1",
-            "0x7f.0.0.1",
-            "[::2]:5000",
-            "[::1]x",
-            "[::1]:",
-            "[::1",
-            "localhost:",
-            "localhost:http",
-            "localhost:99999",
-            "127.0.0.1:5000:1",
-            "",
-        ] {
-            assert!(!is_loopback(r), "{r} is not loopback");
-        }
-    }
-
-    #[test]
-    fn challenges_parse() {
-        let (s, p) = parse_challenge(
-            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#,
-        )
-        .unwrap();
-        assert_eq!(s, "bearer");
-        assert_eq!(p["realm"], "https://auth.example/token");
-        assert_eq!(p["service"], "registry.example");
-        assert_eq!(p["scope"], "repository:a/b:pull");
-        let (s, p) = parse_challenge(r#"Basic realm="a \"quoted\", realm""#).unwrap();
-        assert_eq!(s, "basic");
-        assert_eq!(p["realm"], r#"a "quoted", realm"#);
-        let (_, p) = parse_challenge("Bearer realm=https://x/t, service=y").unwrap();
-        assert_eq!(
-            (p["realm"].as_str(), p["service"].as_str()),
-            ("https://x/t", "y")
-        );
-        assert!(parse_challenge(r#"Bearer realm="unterminated"#).is_none());
-    }
-
-    #[test]
-    fn credentials_reach_a_token_realm_only_on_the_registry_host() {
-        let mut c = Credentials::none();
-        c.insert("registry.example", "u", "p");
-        c.insert("127.0.0.1:5000", "local", "p");
-        c.insert("auth.other.example", "o", "p");
-        c.insert("docker.io", "hub", "p");
-        let url = |s: &str| Url::parse(s).unwrap();
-        let reg = url("https://registry.example/");
-        let who = |registry: &str, base: &Url, realm: &str| {
-            realm_credentials(registry, base, &url(realm), &c, &[])
-                .map(|s| s.map(|s| s.username.clone()))
-        };
-        // Same host over HTTPS: the registry's credentials.
-        assert_eq!(
-            who("registry.example", &reg, "https://registry.example/token").unwrap(),
-            Some("u".into())
-        );
-        assert_eq!(
-            who("registry.example", &reg, "https://REGISTRY.example:443/t").unwrap(),
-            Some("u".into())
-        );
-        // Another host, or another port, or plain HTTP: never the registry's credentials.
-        for realm in [
-            "https://auth.registry.example/token",
-            "https://registry.example:8443/token",
-            "https://registry.example.attacker.example/token",
-            "http://registry.example/token",
-            "http://127.0.0.2:5001/token",
-            "ftp://registry.example/token",
-        ] {
-            let e = who("registry.example", &reg, realm).unwrap_err();
-            assert!(e.0.contains("refusing"), "{realm}: {e}");
-        }
-        // Another host that has credentials of its own gets those, over HTTPS only.
-        assert_eq!(
-            who("registry.example", &reg, "https://auth.other.example/t").unwrap(),
-            Some("o".into())
-        );
-        // A registry without credentials asks any HTTPS realm anonymously.
-        let anon = url("https://anon.example/");
-        assert_eq!(
-            who("anon.example", &anon, "https://elsewhere.example/t").unwrap(),
-            None
-        );
-        assert!(who("anon.example", &anon, "http://elsewhere.example/t").is_err());
-        // A loopback registry's own plain-HTTP origin is where its credentials already go.
-        let local = url("http://127.0.0.1:5000/");
-        assert_eq!(
-            who("127.0.0.1:5000", &local, "http://127.0.0.1:5000/token").unwrap(),
-            Some("local".into())
-        );
-        assert!(who("127.0.0.1:5000", &local, "http://127.0.0.1:5001/token").is_err());
-        assert!(who("127.0.0.1:5000", &local, "http://127.0.0.2:5000/token").is_err());
-        assert!(who("127.0.0.1:5000", &local, "http://localhost:5000/token").is_err());
-        // Docker Hub's token service is Docker Hub's.
-        let hub = url("https://registry-1.docker.io/");
-        assert_eq!(
-            who("docker.io", &hub, "https://auth.docker.io/token").unwrap(),
-            Some("hub".into())
-        );
-        assert!(who("docker.io", &hub, "http://auth.docker.io/token").is_err());
-    }
 }

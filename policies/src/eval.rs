@@ -3,11 +3,11 @@
 
 use crate::keys::{self, PublicKey};
 use crate::location::Location;
-use crate::native::{CertificationCheck, Check, Compiled, NativePolicy};
+use crate::native::{CertVerdict, CertificationCheck, Check, Compiled, NativePolicy};
 use crate::{Bundle, Finding};
 use wasmcert_analyzer::{Analysis, Import};
 use wasmcert_report::conformance::{self, OutcomeKind};
-use wasmcert_report::sign;
+use wasmcert_report::signed::{self, AnalysisBundleError};
 
 /// 4 GiB: how far a 32-bit memory without a maximum can grow (2^16 pages of 64 KiB, or 2^32
 /// one-byte pages); a 64-bit one has no practical bound.
@@ -334,8 +334,8 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
             }
         }
         Check::RuntimeCertification(c) => match &c.verdict {
-            Some(Ok(_)) => {}
-            Some(Err(why)) => out.push(
+            Some(CertVerdict::Certified(_)) => {}
+            Some(CertVerdict::Refused(why)) => out.push(
                 &rule.at,
                 None,
                 format!("no verified conformance report certifies the runtime: {why}"),
@@ -368,12 +368,12 @@ fn run(rule: &Compiled, a: &Analysis, attestations: &[Bundle], out: &mut Out<'_>
                     }
                     PublicKey::P256 { pem, .. } if s.attestation => {
                         for b in attestations {
-                            match sign::verify(&b.bytes, pem, Some(&a.subject.sha256)) {
-                                Ok(v) if v.predicate_type == sign::ANALYSIS_PREDICATE => return,
-                                Ok(v) => tried.push(format!(
-                                    "{}: a {} statement, not an analysis",
-                                    b.name, v.predicate_type
-                                )),
+                            match signed::verify_analysis(&b.bytes, &[pem], Some(&a.subject.sha256))
+                            {
+                                Ok(_) => return,
+                                Err(e @ AnalysisBundleError::NotAnAnalysis(_)) => {
+                                    tried.push(format!("{}: {e}", b.name))
+                                }
                                 Err(_) => {}
                             }
                         }
@@ -436,9 +436,11 @@ pub(crate) fn certify_verdict(
     c: &CertificationCheck,
     reports: &[&Bundle],
     now: std::time::SystemTime,
-) -> Result<String, String> {
+) -> CertVerdict {
     if reports.is_empty() {
-        return Err("no report given (--runtime-report or the rule's `reports`)".into());
+        return CertVerdict::Refused(
+            "no report given (--runtime-report or the rule's `reports`)".into(),
+        );
     }
     let mut reasons = Vec::new();
     'bundles: for b in reports {
@@ -534,12 +536,12 @@ pub(crate) fn certify_verdict(
                 continue 'bundles;
             }
         }
-        return Ok(format!(
+        return CertVerdict::Certified(format!(
             "{} {} certified by {} (key {key})",
             rt.name, rt.version, b.name
         ));
     }
-    Err(reasons.join("; "))
+    CertVerdict::Refused(reasons.join("; "))
 }
 
 #[cfg(test)]

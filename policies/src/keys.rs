@@ -10,6 +10,7 @@
 //! Keys are PEM `PUBLIC KEY` (Ed25519 or P-256 SubjectPublicKeyInfo) or wasmsign2's raw
 //! format (`0x01` followed by the 32 key bytes).
 
+pub use crate::error::KeyError;
 use ed25519_dalek::pkcs8::DecodePublicKey;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use std::path::Path;
@@ -39,31 +40,42 @@ impl PublicKey {
     }
 }
 
-pub fn load(path: &Path) -> Result<PublicKey, String> {
+pub fn load(path: &Path) -> Result<PublicKey, KeyError> {
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read key {shown}: {e}"))?;
+    let read = |source| KeyError::Read {
+        path: shown.clone(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read)?;
     if meta.len() > MAX_KEY_FILE {
-        return Err(format!("{shown} is {} bytes: not a public key", meta.len()));
+        return Err(KeyError::TooLarge {
+            path: shown,
+            size: meta.len(),
+        });
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read key {shown}: {e}"))?;
+    let bytes = std::fs::read(path).map_err(read)?;
     parse(&bytes, &shown)
 }
 
-pub fn parse(bytes: &[u8], shown: &str) -> Result<PublicKey, String> {
+pub fn parse(bytes: &[u8], shown: &str) -> Result<PublicKey, KeyError> {
+    let invalid = |problem: String| KeyError::Invalid {
+        path: shown.to_string(),
+        problem,
+    };
     if bytes.len() == 33 && bytes[0] == 0x01 {
         let raw: [u8; 32] = bytes[1..].try_into().expect("33 - 1 bytes");
         let key = VerifyingKey::from_bytes(&raw)
-            .map_err(|e| format!("{shown}: not an Ed25519 public key: {e}"))?;
+            .map_err(|e| invalid(format!("not an Ed25519 public key: {e}")))?;
         return Ok(PublicKey::Ed25519 {
             key,
             path: shown.to_string(),
         });
     }
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| format!("{shown}: not a PEM public key or a raw wasmsign2 key"))?;
+        .map_err(|_| invalid("not a PEM public key or a raw wasmsign2 key".into()))?;
     if !text.contains("-----BEGIN PUBLIC KEY-----") {
-        return Err(format!(
-            "{shown}: not a PEM public key (`-----BEGIN PUBLIC KEY-----`) or a raw wasmsign2 key"
+        return Err(invalid(
+            "not a PEM public key (`-----BEGIN PUBLIC KEY-----`) or a raw wasmsign2 key".into(),
         ));
     }
     if let Ok(key) = VerifyingKey::from_public_key_pem(text.trim()) {
@@ -78,7 +90,7 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<PublicKey, String> {
             hint,
             path: shown.to_string(),
         }),
-        Err(e) => Err(format!("{shown}: neither an Ed25519 nor a P-256 key: {e}")),
+        Err(e) => Err(invalid(format!("neither an Ed25519 nor a P-256 key: {e}"))),
     }
 }
 
@@ -153,6 +165,7 @@ mod tests {
         assert!(
             parse(b"hello", "k")
                 .unwrap_err()
+                .to_string()
                 .contains("not a PEM public key")
         );
         assert!(parse(&[0xff; 40], "k").is_err());

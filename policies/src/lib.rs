@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod decide;
+mod error;
 pub mod eval;
 pub mod keys;
 pub mod location;
@@ -9,7 +11,9 @@ pub mod pattern;
 pub mod rego;
 pub mod rules;
 
-pub use location::{Error, Location};
+pub use decide::{Decisions, Verdict, decide_all};
+pub use error::{Error, KeyError, chain};
+pub use location::{Location, PolicyError};
 pub use rules::{Level, RULES, RuleId};
 
 use serde::{Deserialize, Serialize};
@@ -120,17 +124,17 @@ impl Policy {
     /// file's directory.
     pub fn load(path: &Path) -> Result<Policy, Error> {
         let file = path.display().to_string();
-        let err = |message: String| Error {
+        let err = |message: String| PolicyError {
             file: file.clone(),
             at: None,
             message,
         };
         let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
         if meta.len() > MAX_POLICY_FILE {
-            return Err(err(format!(
+            return Err(Error::from(err(format!(
                 "{} bytes: larger than the {MAX_POLICY_FILE}-byte bound for a policy",
                 meta.len()
-            )));
+            ))));
         }
         let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| err(format!("not UTF-8: {e}")))?;
@@ -189,7 +193,7 @@ impl Policy {
         &self,
         analysis: &Analysis,
         attestations: &[Bundle],
-    ) -> Result<Decision, String> {
+    ) -> Result<Decision, Error> {
         match &self.inner {
             Inner::Rego(r) => Ok(Decision::new(r.evaluate(analysis)?, BTreeSet::new())),
             Inner::Native(n) => {
@@ -330,14 +334,14 @@ pub const TEMPLATE: &str = include_str!("../template.toml");
 pub fn load_spec(spec: &str) -> Result<Policy, Error> {
     if let Some(name) = spec.strip_prefix("pack:") {
         let Some((_, file, text)) = PACKS.iter().find(|(n, _, _)| *n == name) else {
-            return Err(Error {
+            return Err(Error::from(PolicyError {
                 file: spec.to_string(),
                 at: None,
                 message: format!(
                     "no such pack; shipped packs: {}",
                     PACKS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
                 ),
-            });
+            }));
         };
         let shown = format!("pack:{name}/{file}");
         return Policy::from_text(text, &shown, Path::new("."), file.ends_with(".rego"));

@@ -44,14 +44,14 @@ impl LineIndex {
 
 /// An error in a policy file (or in reading one): exit status 2.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct Error {
+pub struct PolicyError {
     pub file: String,
     /// `(line, column)`, when the error has a place in the file.
     pub at: Option<(usize, usize)>,
     pub message: String,
 }
 
-impl std::fmt::Display for Error {
+impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.at {
             Some((l, c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),

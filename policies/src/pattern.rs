@@ -5,6 +5,26 @@ use globset::{GlobBuilder, GlobMatcher};
 use semver::{Version, VersionReq};
 use wasmcert_analyzer::Import;
 
+/// A pattern in a policy that does not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum PatternError {
+    #[error("invalid pattern {pattern:?}: {kind}")]
+    Glob {
+        pattern: String,
+        kind: globset::ErrorKind,
+    },
+    #[error("invalid version range {range:?}")]
+    Range {
+        range: String,
+        #[source]
+        source: semver::Error,
+    },
+    #[error("empty import pattern")]
+    EmptyImport,
+    #[error("import pattern {0:?} has an empty module part")]
+    EmptyModule(String),
+}
+
 /// A compiled glob: `*` any run of characters (also `/` and `:`), `?` one character,
 /// `[abc]` a class, `{a,b}` alternatives. Matching is case-sensitive.
 #[derive(Debug, Clone)]
@@ -14,12 +34,15 @@ pub struct Glob {
 }
 
 impl Glob {
-    pub fn new(text: &str) -> Result<Glob, String> {
+    pub fn new(text: &str) -> Result<Glob, PatternError> {
         let glob = GlobBuilder::new(text)
             .literal_separator(false)
             .backslash_escape(true)
             .build()
-            .map_err(|e| format!("invalid pattern {text:?}: {}", e.kind()))?;
+            .map_err(|e| PatternError::Glob {
+                pattern: text.to_string(),
+                kind: e.kind().clone(),
+            })?;
         Ok(Glob {
             text: text.to_string(),
             matcher: glob.compile_matcher(),
@@ -53,9 +76,11 @@ pub struct Range {
 }
 
 impl Range {
-    pub fn new(text: &str) -> Result<Range, String> {
-        let req = VersionReq::parse(text.trim())
-            .map_err(|e| format!("invalid version range {text:?}: {e}"))?;
+    pub fn new(text: &str) -> Result<Range, PatternError> {
+        let req = VersionReq::parse(text.trim()).map_err(|source| PatternError::Range {
+            range: text.to_string(),
+            source,
+        })?;
         Ok(Range {
             text: text.to_string(),
             req,
@@ -141,9 +166,9 @@ pub struct ImportPattern {
 }
 
 impl ImportPattern {
-    pub fn new(text: &str) -> Result<ImportPattern, String> {
+    pub fn new(text: &str) -> Result<ImportPattern, PatternError> {
         if text.is_empty() {
-            return Err("empty import pattern".into());
+            return Err(PatternError::EmptyImport);
         }
         let (target, name) = match text.split_once('#') {
             Some((t, n)) => (t, Some(Glob::new(n)?)),
@@ -154,7 +179,7 @@ impl ImportPattern {
             None => (target, None),
         };
         if target.is_empty() {
-            return Err(format!("import pattern {text:?} has an empty module part"));
+            return Err(PatternError::EmptyModule(text.to_string()));
         }
         Ok(ImportPattern {
             text: text.to_string(),

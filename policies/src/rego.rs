@@ -10,7 +10,7 @@
 //! make a policy's comprehensions large.
 
 use crate::Finding;
-use crate::location::{Error, LineIndex, Location};
+use crate::location::{LineIndex, Location, PolicyError};
 use crate::rules::Level;
 use regorus::Engine;
 use std::sync::Mutex;
@@ -39,7 +39,7 @@ impl std::fmt::Debug for RegoPolicy {
 
 /// regorus reports parse errors as `--> FILE:LINE:COL`, the source line with a caret, then
 /// `error: MESSAGE`; keep the position and the message.
-fn parse_error(file: &str, e: &anyhow::Error) -> Error {
+fn parse_error(file: &str, e: &dyn std::fmt::Display) -> PolicyError {
     let text = e.to_string();
     let at = text.lines().find_map(|l| {
         let rest = l.trim().strip_prefix("-->")?.trim();
@@ -62,21 +62,21 @@ fn parse_error(file: &str, e: &anyhow::Error) -> Error {
                 .unwrap_or("invalid Rego")
                 .to_string()
         });
-    Error {
+    PolicyError {
         file: file.to_string(),
         at,
         message,
     }
 }
 
-pub fn load(text: &str, file: &str) -> Result<RegoPolicy, Error> {
+pub fn load(text: &str, file: &str) -> Result<RegoPolicy, PolicyError> {
     let mut engine = Engine::new();
     engine
         .add_policy(file.to_string(), text.to_string())
         .map_err(|e| parse_error(file, &e))?;
     let packages = engine.get_packages().map_err(|e| parse_error(file, &e))?;
     if !packages.iter().any(|p| p == "data.wasmcert") {
-        return Err(Error {
+        return Err(PolicyError {
             file: file.to_string(),
             at: Some((1, 1)),
             message: format!(
@@ -95,7 +95,7 @@ pub fn load(text: &str, file: &str) -> Result<RegoPolicy, Error> {
         }
     }
     if rules.is_empty() {
-        return Err(Error {
+        return Err(PolicyError {
             file: file.to_string(),
             at: Some((1, 1)),
             message: "the policy defines neither `deny` nor `warn`".into(),
@@ -129,43 +129,49 @@ impl RegoPolicy {
         }
     }
 
-    pub fn evaluate(&self, a: &Analysis) -> Result<Vec<Finding>, String> {
-        let input = serde_json::to_value(a).map_err(|e| e.to_string())?;
+    pub fn evaluate(&self, a: &Analysis) -> Result<Vec<Finding>, crate::Error> {
+        use crate::Error;
+        let input = serde_json::to_value(a)?;
         let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         engine.set_input(regorus::Value::from(input));
         let mut findings = Vec::new();
         for (name, level) in &self.rules {
             let value = engine
                 .eval_rule(format!("data.wasmcert.{name}"))
-                .map_err(|e| format!("{}: evaluating data.wasmcert.{name}: {e}", self.file))?;
+                .map_err(|e| Error::Evaluation {
+                    file: self.file.clone(),
+                    rule: name,
+                    detail: e.to_string(),
+                })?;
             if value == regorus::Value::Undefined {
                 continue;
             }
-            let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
+            let json = serde_json::to_value(&value)?;
+            let bad = |problem: String| Error::RegoResult {
+                file: self.file.clone(),
+                problem,
+            };
             let items = match json {
                 serde_json::Value::Array(v) => v,
                 other => {
-                    return Err(format!(
-                        "{}: data.wasmcert.{name} must be a set of {{id, msg}}, got {other}",
-                        self.file
-                    ));
+                    return Err(bad(format!(
+                        "data.wasmcert.{name} must be a set of {{id, msg}}, got {other}"
+                    )));
                 }
             };
             if items.len() > MAX_RESULTS {
-                return Err(format!(
-                    "{}: data.wasmcert.{name} has {} elements (more than {MAX_RESULTS})",
-                    self.file,
+                return Err(bad(format!(
+                    "data.wasmcert.{name} has {} elements (more than {MAX_RESULTS})",
                     items.len()
-                ));
+                )));
             }
             for item in items {
                 let id = item.get("id").and_then(|v| v.as_str());
                 let msg = item.get("msg").and_then(|v| v.as_str());
                 let (Some(id), Some(msg)) = (id, msg) else {
-                    return Err(format!(
-                        "{}: an element of data.wasmcert.{name} lacks a string `id` or `msg`: {item}",
-                        self.file
-                    ));
+                    return Err(bad(format!(
+                        "an element of data.wasmcert.{name} lacks a string `id` or `msg`: {item}"
+                    )));
                 };
                 findings.push(Finding {
                     rule: id.to_string(),

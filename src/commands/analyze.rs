@@ -1,12 +1,11 @@
 //! `wasmcert analyze`: facts, capabilities and findings for modules and components.
 
-use crate::input::{Input, expand};
+use crate::input::analyze_all;
 use crate::output::emit;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use wasmcert_analyzer::{Analysis, Options, analyze};
 use wasmcert_report::sarif::InputError;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,51 +64,6 @@ pub struct Opts {
     pub sign_key: Option<PathBuf>,
 }
 
-/// Analyse every input; failures are returned beside the successes, never abort the rest.
-pub fn analyze_all(
-    paths: &[String],
-    validate: bool,
-) -> (Vec<Analysis>, Vec<(String, String)>, bool) {
-    let (inputs, expand_errors) = expand(paths);
-    // One path naming a file (not a directory): the JSON output is an object, not an array.
-    let single =
-        paths.len() == 1 && !paths[0].is_empty() && !std::path::Path::new(&paths[0]).is_dir();
-    let mut errors: Vec<(String, String)> = expand_errors
-        .into_iter()
-        .map(|(p, e)| (p, format!("{e:#}")))
-        .collect();
-    let mut analyses = Vec::new();
-    for input in &inputs {
-        match analyze_one(input, validate) {
-            Ok(a) => analyses.push(a),
-            Err(e) => errors.push((input.display(), e)),
-        }
-    }
-    (analyses, errors, single)
-}
-
-fn analyze_one(input: &Input, validate: bool) -> Result<Analysis, String> {
-    if let Input::Oci(source) = input {
-        // The artifact (every digest verified) is analysed, then annotated with its OCI
-        // identity and the config cross-check.
-        let artifact = wasmcert_oci::fetch_blocking(source, &wasmcert_oci::FetchOptions::default())
-            .map_err(|e| e.to_string())?;
-        let opts = Options {
-            validate,
-            path: input.display(),
-        };
-        let mut a = analyze(&artifact.wasm, &opts).map_err(|e| e.to_string())?;
-        wasmcert_oci::annotate(&mut a, &artifact);
-        return Ok(a);
-    }
-    let bytes = input.read().map_err(|e| format!("{e:#}"))?;
-    let opts = Options {
-        validate,
-        path: input.display(),
-    };
-    analyze(&bytes, &opts).map_err(|e| e.to_string())
-}
-
 impl Opts {
     pub fn run(&self) -> Result<ExitCode> {
         let (analyses, errors, single) = analyze_all(&self.paths, !self.no_validate);
@@ -156,7 +110,7 @@ impl Opts {
                 );
             };
             let out = match &self.output {
-                Some(o) => crate::commands::keys::bundle_path(o),
+                Some(o) => crate::signing::bundle_path(o),
                 None => {
                     let p = std::path::Path::new(&a.subject.path);
                     let stem = p
@@ -166,7 +120,7 @@ impl Opts {
                     PathBuf::from(format!("{stem}.sigstore.json"))
                 }
             };
-            crate::commands::keys::sign_document(key, &serde_json::to_value(a)?, &out)?;
+            crate::signing::sign_document(key, &serde_json::to_value(a)?, &out)?;
             eprintln!("signed analysis: {}", out.display());
         }
         Ok(if errors.is_empty() {

@@ -7,12 +7,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use wasmcert_certify::case::load_cases;
 use wasmcert_certify::command::{CommandRuntime, builtin, parse_adapter};
 use wasmcert_certify::embedded::Embedded;
 use wasmcert_certify::runner::{RunOptions, run};
-use wasmcert_certify::{
-    Case, Expectations, Runtime, load_suite, load_wasi_testsuite, suite_digest,
-};
+use wasmcert_certify::{Expectations, Runtime, suite_digest};
 use wasmcert_report::certification;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -127,14 +126,6 @@ pub struct Opts {
     pub sign_key: Option<PathBuf>,
 }
 
-fn builtin_dir(rel: &str) -> PathBuf {
-    let local = PathBuf::from(rel);
-    if local.is_dir() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
 pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
     let (k, n) = s.split_once('/').context("--shard takes K/N, e.g. 2/4")?;
     let (k, n): (usize, usize) = (k.parse().context("shard K")?, n.parse().context("shard N")?);
@@ -171,27 +162,6 @@ pub fn runtime(
                 .join(", ")
         ),
     }
-}
-
-pub fn load_cases(
-    suite: Option<&Path>,
-    wasi: Option<&Path>,
-    filter: Option<&str>,
-) -> Result<(String, Vec<Case>)> {
-    let (name, mut cases) = match (suite, wasi) {
-        (_, Some(dir)) => load_wasi_testsuite(dir)?,
-        (Some(dir), None) => (dir.display().to_string(), load_suite(dir)?),
-        (None, None) => (
-            "wasmcert-builtin".to_string(),
-            load_suite(&builtin_dir("suites"))?,
-        ),
-    };
-    if let Some(f) = filter {
-        let re =
-            regex::Regex::new(f).with_context(|| format!("--filter {f:?} is not a valid regex"))?;
-        cases.retain(|c| re.is_match(&c.id));
-    }
-    Ok((name, cases))
 }
 
 impl Opts {
@@ -325,10 +295,10 @@ impl Opts {
         emit(self.output.as_deref(), &text)?;
         if let Some(key) = &self.sign_key {
             let out = match &self.output {
-                Some(o) => crate::commands::keys::bundle_path(o),
+                Some(o) => crate::signing::bundle_path(o),
                 None => PathBuf::from(format!("{}.sigstore.json", report.runtime.name)),
             };
-            crate::commands::keys::sign_document(key, &serde_json::to_value(&report)?, &out)?;
+            crate::signing::sign_document(key, &serde_json::to_value(&report)?, &out)?;
             eprintln!("signed report: {}", out.display());
         }
         Ok(if report.failures() == 0 {

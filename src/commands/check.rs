@@ -1,14 +1,13 @@
 //! `wasmcert check`: decide allow or deny on modules and components with policies (a CI gate).
 
-use crate::commands::analyze::analyze_all;
+use crate::input::analyze_all;
 use crate::output::emit;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use wasmcert_policy::Bundle;
 use wasmcert_policy::output::CheckReport;
-use wasmcert_policy::{Bundle, Finding};
 
 /// Signed bundles larger than this are refused: a signed report of every built-in case is
 /// about 1 MB, and the bound keeps a wrong path (a disk image) from being read whole.
@@ -139,46 +138,31 @@ impl Opts {
             .collect::<Result<Vec<_>>>()?;
 
         let (analyses, errors, _) = analyze_all(&self.paths, !self.no_validate);
+        let attestations: Vec<Vec<Bundle>> = analyses
+            .iter()
+            .map(|a| {
+                let mut bundles = given.clone();
+                bundles.extend(beside(&a.subject.path));
+                bundles
+            })
+            .collect();
+        let decisions = wasmcert_policy::decide_all(
+            &policies,
+            analyses.iter().zip(attestations.iter().map(Vec::as_slice)),
+        );
         let mut report = CheckReport::new(&policies);
-        let mut used: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); policies.len()];
         let mut eval_errors = false;
-        for a in &analyses {
-            let mut attestations = given.clone();
-            attestations.extend(beside(&a.subject.path));
-            let mut allowed = true;
-            let mut findings: Vec<Finding> = Vec::new();
-            let mut failed = None;
-            for (i, p) in policies.iter().enumerate() {
-                match p.evaluate(a, &attestations) {
-                    Ok(d) => {
-                        allowed &= d.allowed;
-                        findings.extend(d.findings);
-                        used[i].extend(d.used_exceptions);
-                    }
-                    Err(e) => failed = Some(e),
-                }
-            }
-            match failed {
-                Some(e) => {
+        for (a, decided) in analyses.iter().zip(decisions.subjects) {
+            match decided {
+                Ok(v) => report.push(a, v.allowed, v.findings),
+                Err(e) => {
                     eval_errors = true;
                     eprintln!("error: {}: {e}", a.subject.path);
-                    report.error(&a.subject.path, &e);
-                }
-                None => {
-                    // Every policy's findings together: deny first, then by rule.
-                    findings.sort_by(|x, y| {
-                        y.level
-                            .cmp(&x.level)
-                            .then_with(|| x.rule.cmp(&y.rule))
-                            .then_with(|| x.unit.cmp(&y.unit))
-                    });
-                    report.push(a, allowed, findings)
+                    report.error(&a.subject.path, &e.to_string());
                 }
             }
         }
-        for (p, u) in policies.iter().zip(&used) {
-            report.policy_findings.extend(p.meta_findings(u));
-        }
+        report.policy_findings.extend(decisions.policy_findings);
         for (path, e) in &errors {
             eprintln!("error: {path}: {e}");
             report.error(path, e);

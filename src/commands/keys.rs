@@ -2,30 +2,13 @@
 //! analyses (in-toto Statement v1 in a DSSE envelope in a Sigstore bundle v0.3; docs/signing.md).
 
 use crate::output::emit;
+use crate::signing::{bundle_path, password, sign_document};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wasmcert_report::sign::{self, ANALYSIS_PREDICATE, Error, REPORT_PREDICATE, Subject};
-
-/// The password of a private key: `WASMCERT_PASSWORD`, else a prompt on the terminal (not
-/// echoed). Never written anywhere.
-pub fn password(confirm: bool) -> Result<String> {
-    if let Ok(p) = std::env::var("WASMCERT_PASSWORD") {
-        return Ok(p);
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("no password: set WASMCERT_PASSWORD or run on a terminal to be prompted");
-    }
-    let p = rpassword::prompt_password("Password for the private key: ")
-        .context("reading the password")?;
-    if confirm && rpassword::prompt_password("Again: ").context("reading the password")? != p {
-        bail!("the passwords differ");
-    }
-    Ok(p)
-}
+use wasmcert_report::sign::{self, Error};
 
 /// Generate an ECDSA P-256 key pair: NAME.key (cosign-compatible encrypted private key, mode
 /// 0600) and NAME.pub (PEM public key).
@@ -121,56 +104,6 @@ fn write_new(path: &Path, contents: &str, mode: u32) -> Result<()> {
 
 fn write_private(path: &Path, pem: &str) -> Result<()> {
     write_new(path, pem, 0o600)
-}
-
-/// Sign a JSON document with an encrypted private key and write `NAME.sigstore.json`.
-pub fn sign_document(key: &Path, document: &serde_json::Value, out: &Path) -> Result<()> {
-    let pem = std::fs::read(key).with_context(|| format!("reading key {}", key.display()))?;
-    let (subject, predicate_type) = subject_of(document)?;
-    let pw = password(false)?;
-    let bundle = sign::sign(&pem, pw.as_bytes(), &subject, predicate_type, document)?;
-    std::fs::write(out, bundle).with_context(|| format!("writing {}", out.display()))?;
-    Ok(())
-}
-
-/// A report's subject is the runtime binary; an analysis's the module. A report is read as a
-/// report first (schema version, case ids, digests), so nothing malformed is ever signed.
-fn subject_of(doc: &serde_json::Value) -> Result<(Subject, &'static str)> {
-    if doc.get("runtime").is_some() && doc.get("cases").is_some() {
-        let r = wasmcert_report::conformance::read_report(doc.clone())?;
-        Ok((
-            Subject {
-                name: r.runtime.name.clone(),
-                sha256: r.runtime.binary_sha256.clone(),
-            },
-            REPORT_PREDICATE,
-        ))
-    } else if doc.get("subject").is_some() && doc.get("units").is_some() {
-        let s = &doc["subject"];
-        wasmcert_report::conformance::check_sha256(
-            "subject.sha256",
-            s["sha256"].as_str().unwrap_or(""),
-        )
-        .map_err(anyhow::Error::msg)?;
-        Ok((
-            Subject {
-                name: s["path"].as_str().unwrap_or("module").into(),
-                sha256: s["sha256"].as_str().unwrap_or("").into(),
-            },
-            ANALYSIS_PREDICATE,
-        ))
-    } else {
-        bail!("not a wasmcert report or analysis (no runtime/cases or subject/units)")
-    }
-}
-
-/// The bundle path for a document path: `report.json` → `report.sigstore.json`.
-pub fn bundle_path(doc: &Path) -> PathBuf {
-    let stem = doc
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "wasmcert".into());
-    doc.with_file_name(format!("{stem}.sigstore.json"))
 }
 
 /// Sign a conformance report (`certify --format json`) or an analysis (`analyze --format json`).

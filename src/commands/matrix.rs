@@ -6,8 +6,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wasmcert_report::conformance::{self, Report};
 use wasmcert_report::matrix::{self, BundleInput, KeyInput};
+use wasmcert_report::merge;
 use wasmcert_report::sign;
 
 /// Signed bundles larger than this are refused (a signed report of every built-in case is
@@ -102,7 +102,7 @@ impl MatrixOpts {
         let current = match (&self.suite_digest, &self.suite) {
             (Some(d), _) => Some(d.to_ascii_lowercase()),
             (None, dir) => {
-                let (_, cases) = crate::commands::certify::load_cases(dir.as_deref(), None, None)?;
+                let (_, cases) = wasmcert_certify::case::load_cases(dir.as_deref(), None, None)?;
                 Some(wasmcert_certify::suite_digest(&cases))
             }
         };
@@ -198,44 +198,30 @@ impl MergeOpts {
     pub fn run(&self) -> Result<ExitCode> {
         let mut keys = Vec::new();
         for k in &self.keys {
-            keys.push((k.display().to_string(), read_bounded(k)?));
+            keys.push(read_bounded(k)?);
         }
-        let mut reports: Vec<(String, Report)> = Vec::new();
+        let mut shards = Vec::new();
         for p in &self.inputs {
-            let bytes = read_bounded(p)?;
-            let name = p.display().to_string();
-            let value: serde_json::Value =
-                serde_json::from_slice(&bytes).with_context(|| format!("{name}: not JSON"))?;
-            let r = if value.get("dsseEnvelope").is_some() {
-                if keys.is_empty() {
-                    bail!("{name} is a signed bundle: give --key to verify it");
-                }
-                let pems: Vec<&[u8]> = keys.iter().map(|(_, p)| p.as_slice()).collect();
-                match conformance::verify_report(&bytes, &pems) {
-                    Ok(v) => v.report,
-                    Err(e @ conformance::BundleError::NotVerified(_)) => {
-                        eprintln!("{name}: INVALID: {e}");
-                        return Ok(ExitCode::from(1));
-                    }
-                    Err(e) => return Err(anyhow::Error::new(e).context(name)),
-                }
-            } else {
-                if (!keys.is_empty() || self.sign_key.is_some()) && !self.allow_unsigned {
-                    bail!(
-                        "{name} is not signed: with --key or --sign-key every shard must be a \
-                         verified bundle (--allow-unsigned to accept it anyway)"
-                    );
-                }
-                conformance::read_report(value).with_context(|| name.clone())?
-            };
-            reports.push((name, r));
+            shards.push(merge::Shard {
+                name: p.display().to_string(),
+                bytes: read_bounded(p)?,
+            });
         }
-        let merged = conformance::merge(&reports).map_err(anyhow::Error::msg)?;
+        let pems: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        let require_signed = (!keys.is_empty() || self.sign_key.is_some()) && !self.allow_unsigned;
+        let merged = match merge::merge(&shards, &pems, require_signed) {
+            Ok(m) => m,
+            Err(merge::MergeError::NotVerified { name, source }) => {
+                eprintln!("{name}: INVALID: {source}");
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let text = serde_json::to_string_pretty(&merged)? + "\n";
         emit(self.output.as_deref(), &text)?;
         if let (Some(key), Some(out)) = (&self.sign_key, &self.output) {
-            let b = crate::commands::keys::bundle_path(out);
-            crate::commands::keys::sign_document(key, &serde_json::to_value(&merged)?, &b)?;
+            let b = crate::signing::bundle_path(out);
+            crate::signing::sign_document(key, &serde_json::to_value(&merged)?, &b)?;
             eprintln!("signed report: {}", b.display());
         }
         Ok(ExitCode::SUCCESS)

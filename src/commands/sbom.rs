@@ -1,6 +1,6 @@
 //! `wasmcert sbom`: a software bill of materials for one module or component.
 
-use crate::commands::analyze::analyze_all;
+use crate::input::analyze_all;
 use crate::output::emit;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};

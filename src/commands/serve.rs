@@ -115,7 +115,6 @@ impl Opts {
             bail!("--deadline-ms must be positive");
         }
         wasmcert_webhook::server::check_metrics_path(&self.metrics_path)
-            .map_err(anyhow::Error::msg)
             .context("--metrics-path")?;
         wasmcert_oci::registry::install_crypto_provider();
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -140,12 +139,14 @@ impl Opts {
                     self.metrics_path
                 ),
                 Err(_) => {
-                    let e = rt
+                    let stopped = rt
                         .block_on(server)
-                        .map_err(|e| anyhow::anyhow!("the metrics server stopped: {e}"))?
-                        .err()
-                        .unwrap_or_else(|| "the metrics server stopped".into());
-                    bail!("--metrics-addr: {e}");
+                        .map_err(|e| anyhow::anyhow!("the metrics server stopped: {e}"))?;
+                    let e = match stopped {
+                        Err(e) => anyhow::Error::new(e),
+                        Ok(()) => anyhow::anyhow!("the metrics server stopped"),
+                    };
+                    return Err(e.context("--metrics-addr"));
                 }
             }
         }
@@ -169,8 +170,7 @@ impl Opts {
                 .with_context(|| format!("{}", k.display()))?;
             analysis_keys.push(pem);
         }
-        wasmcert_webhook::server::tls_config(&self.tls_cert, &self.tls_key)
-            .map_err(anyhow::Error::msg)?;
+        wasmcert_webhook::server::tls_config(&self.tls_cert, &self.tls_key)?;
         let mut config = Config {
             fail_open: self.fail_open,
             deadline: Duration::from_millis(self.deadline_ms),
@@ -212,7 +212,7 @@ impl Opts {
             server
                 .await
                 .map_err(|e| anyhow::anyhow!("the server stopped: {e}"))?
-                .map_err(anyhow::Error::msg)
+                .map_err(anyhow::Error::new)
         })?;
         eprintln!("wasmcert serve: stopped");
         Ok(ExitCode::SUCCESS)

@@ -1,10 +1,10 @@
 //! `wasmcert suites list`: the cases a certification run would execute.
 
-use crate::commands::certify::load_cases;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use wasmcert_certify::case::load_cases;
 
 /// Inspect certification suites.
 #[derive(Args)]

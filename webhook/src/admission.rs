@@ -30,7 +30,7 @@ pub fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<&'a Value> {
 
 /// Images of every container that runs: init, regular and ephemeral, in that order, without
 /// repeats. At most `max`; the rest are reported as too many.
-pub fn images(spec: &Value, max: usize) -> Result<Vec<String>, String> {
+pub fn images(spec: &Value, max: usize) -> Result<Vec<String>, crate::Error> {
     let mut out: Vec<String> = Vec::new();
     for list in ["initContainers", "containers", "ephemeralContainers"] {
         for c in spec[list].as_array().map(Vec::as_slice).unwrap_or(&[]) {
@@ -41,16 +41,19 @@ pub fn images(spec: &Value, max: usize) -> Result<Vec<String>, String> {
                     }
                 }
                 _ => {
-                    return Err(format!(
+                    return Err(crate::Error::Pod(format!(
                         "container {:?} in {list} has no image",
                         c["name"].as_str().unwrap_or("?")
-                    ));
+                    )));
                 }
             }
         }
     }
     if out.len() > max {
-        return Err(format!("{} images in one pod, more than {max}", out.len()));
+        return Err(crate::Error::Pod(format!(
+            "{} images in one pod, more than {max}",
+            out.len()
+        )));
     }
     Ok(out)
 }
@@ -168,6 +171,7 @@ mod tests {
         assert!(
             images(&json!({"containers": [{"name": "x"}]}), 10)
                 .unwrap_err()
+                .to_string()
                 .contains("no image")
         );
     }

@@ -6,6 +6,7 @@
 //! Every input is bounded: the TLS handshake and the headers in time, the body in size and
 //! time, the number of connections served at once.
 
+use crate::Error;
 use crate::metrics::{self, Metrics, Reason};
 use crate::service::Admitter;
 use http_body_util::{BodyExt, Full, Limited};
@@ -74,7 +75,7 @@ impl State {
     }
 
     /// `Ok` when ready to take reviews, else what is missing.
-    pub fn readiness(&self) -> Result<(), String> {
+    pub fn readiness(&self) -> Result<(), Error> {
         let mut missing = Vec::new();
         if self.admitter.get().is_none() {
             missing.push("the policy is not loaded");
@@ -85,47 +86,47 @@ impl State {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(missing.join("; "))
+            Err(Error::NotReady(missing))
         }
     }
 }
 
 /// A metrics path: absolute, plain (letters, digits, `/`, `-`, `_`, `.`), at most 128 bytes,
 /// and none of the other endpoints.
-pub fn check_metrics_path(path: &str) -> Result<(), String> {
+pub fn check_metrics_path(path: &str) -> Result<(), Error> {
     let plain = path
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'));
     if !path.starts_with('/') || path.len() < 2 || path.len() > 128 || !plain {
-        return Err(format!(
-            "{path:?} is not a metrics path: give an absolute path such as /metrics \
-             (letters, digits, `/`, `-`, `_`, `.`; at most 128 bytes)"
-        ));
+        return Err(Error::MetricsPath(path.to_string()));
     }
     if RESERVED_PATHS.contains(&path) {
-        return Err(format!("{path} is already an endpoint of the webhook"));
+        return Err(Error::ReservedPath(path.to_string()));
     }
     Ok(())
 }
 
 /// Read the certificate chain and key; errors name the file.
-pub fn tls_config(cert: &PathBuf, key: &PathBuf) -> Result<rustls::ServerConfig, String> {
+pub fn tls_config(cert: &PathBuf, key: &PathBuf) -> Result<rustls::ServerConfig, Error> {
+    let pem = |path: &PathBuf, what| {
+        let path = path.display().to_string();
+        move |source| Error::Pem { path, what, source }
+    };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| format!("{}: {e}", cert.display()))?
+        .map_err(pem(cert, "cannot read the certificate chain"))?
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: not a PEM certificate chain: {e}", cert.display()))?;
+        .map_err(pem(cert, "not a PEM certificate chain"))?;
     if certs.is_empty() {
-        return Err(format!("{}: no certificate in the file", cert.display()));
+        return Err(Error::NoCertificate(cert.display().to_string()));
     }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("{}: not a PEM private key: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(pem(key, "not a PEM private key"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(Error::Tls)?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| format!("the certificate and key do not make a TLS identity: {e}"))?;
+        .map_err(Error::Tls)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
@@ -256,7 +257,7 @@ async fn accept_loop<F, Fut>(
     max: usize,
     shutdown: impl std::future::Future<Output = ()>,
     serve_one: F,
-) -> Result<(), String>
+) -> Result<(), Error>
 where
     F: Fn(TcpStream) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -266,7 +267,7 @@ where
     loop {
         let permit = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            p = slots.clone().acquire_owned() => p.map_err(|e| e.to_string())?,
+            p = slots.clone().acquire_owned() => p?,
         };
         let (tcp, _) = tokio::select! {
             _ = &mut shutdown => return Ok(()),
@@ -291,12 +292,15 @@ pub async fn serve(
     opts: ServeOptions,
     bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
     shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let tls = TlsAcceptor::from(Arc::new(tls_config(&opts.tls_cert, &opts.tls_key)?));
     let listener = TcpListener::bind(opts.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| Error::Listen {
+            addr: opts.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(Error::LocalAddr)?;
     state.tls_ready.store(true, Ordering::Release);
     if let Some(b) = bound {
         let _ = b.send(addr);
@@ -330,11 +334,14 @@ pub async fn serve_metrics(
     listen: SocketAddr,
     bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
     shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let listener = TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| Error::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(Error::LocalAddr)?;
     if let Some(b) = bound {
         let _ = b.send(addr);
     }
@@ -360,16 +367,16 @@ mod tests {
     use super::*;
     use crate::service::{Config, Fetch};
     use futures_util::future::BoxFuture;
-    use wasmcert_oci::{Artifact, Error, Source};
+    use wasmcert_oci::{Artifact, Error, ErrorKind, Source};
 
     struct NoRegistry;
 
     impl Fetch for NoRegistry {
         fn resolve<'a>(&'a self, _: &'a Source) -> BoxFuture<'a, Result<String, Error>> {
-            Box::pin(async { Err(Error("no registry".into())) })
+            Box::pin(async { Err(Error::new(ErrorKind::Transport, "no registry")) })
         }
         fn fetch<'a>(&'a self, _: &'a Source) -> BoxFuture<'a, Result<Artifact, Error>> {
-            Box::pin(async { Err(Error("no registry".into())) })
+            Box::pin(async { Err(Error::new(ErrorKind::Transport, "no registry")) })
         }
         fn attestation<'a>(
             &'a self,

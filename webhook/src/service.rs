@@ -2,15 +2,16 @@
 //! vouched for by a signed analysis), analysed and decided, what is cached, and what happens
 //! when any of it fails or runs out of time.
 
+use crate::Error;
 use crate::admission;
-use crate::metrics::{Cache, Metrics, Reason, RegistryErrorClass, RegistryOp};
+use crate::metrics::{Cache, Metrics, Reason, RegistryOp};
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmcert_analyzer::{Analysis, Options};
-use wasmcert_oci::{Artifact, Error, FetchOptions, Source};
+use wasmcert_oci::{Artifact, ErrorKind, FetchOptions, Source};
 use wasmcert_policy::{Bundle, Level, Policy};
 
 /// At most this many images are judged in one pod (more is refused).
@@ -25,32 +26,44 @@ pub const ANALYSIS_LAYER_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+
 /// Where images come from. The registry is the real one; tests can put artifacts in memory.
 pub trait Fetch: Send + Sync {
     /// The manifest digest an image resolves to now.
-    fn resolve<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<String, Error>>;
+    fn resolve<'a>(
+        &'a self,
+        image: &'a Source,
+    ) -> BoxFuture<'a, Result<String, wasmcert_oci::Error>>;
     /// The verified artifact of an image pinned by digest.
-    fn fetch<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<Artifact, Error>>;
+    fn fetch<'a>(
+        &'a self,
+        image: &'a Source,
+    ) -> BoxFuture<'a, Result<Artifact, wasmcert_oci::Error>>;
     /// A signed analysis stored beside the artifact (tag `sha256-<hex>.wasmcert`), if any.
     fn attestation<'a>(
         &'a self,
         image: &'a Source,
         manifest_digest: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, Error>>;
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, wasmcert_oci::Error>>;
 }
 
 /// The registry, through `wasmcert-oci`.
 pub struct RegistryFetch(pub FetchOptions);
 
 impl Fetch for RegistryFetch {
-    fn resolve<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<String, Error>> {
+    fn resolve<'a>(
+        &'a self,
+        image: &'a Source,
+    ) -> BoxFuture<'a, Result<String, wasmcert_oci::Error>> {
         Box::pin(wasmcert_oci::registry::resolve(image, &self.0))
     }
-    fn fetch<'a>(&'a self, image: &'a Source) -> BoxFuture<'a, Result<Artifact, Error>> {
+    fn fetch<'a>(
+        &'a self,
+        image: &'a Source,
+    ) -> BoxFuture<'a, Result<Artifact, wasmcert_oci::Error>> {
         Box::pin(wasmcert_oci::registry::fetch(image, &self.0))
     }
     fn attestation<'a>(
         &'a self,
         image: &'a Source,
         manifest_digest: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, wasmcert_oci::Error>> {
         Box::pin(async move {
             let Source::Registry {
                 registry,
@@ -351,7 +364,7 @@ impl Admitter {
     }
 
     /// The digest an image resolves to, reusing a tag's resolution for `tag_ttl`.
-    async fn digest_of(&self, source: &Source) -> Result<String, Error> {
+    async fn digest_of(&self, source: &Source) -> Result<String, wasmcert_oci::Error> {
         if let Source::Registry {
             digest: Some(d), ..
         } = source
@@ -401,19 +414,19 @@ impl Admitter {
     /// the image could not be checked.
     async fn decide_classified(&self, image: &str) -> Result<(Verdict, bool), (Reason, Error)> {
         use std::sync::atomic::Ordering::Relaxed;
-        let registry_error = |e: Error| {
-            let reason = match RegistryErrorClass::of(&e) {
-                RegistryErrorClass::NotWasm => Reason::NotWasm,
+        let registry_error = |e: wasmcert_oci::Error| {
+            let reason = match e.kind {
+                ErrorKind::NotWasm => Reason::NotWasm,
                 _ => Reason::RegistryError,
             };
-            (reason, e)
+            (reason, Error::Registry(e))
         };
         let reference = admission::image_reference(image);
         let source = match wasmcert_oci::parse(&reference) {
             Some(Ok(s)) => s,
-            Some(Err(e)) => return Err((Reason::InvalidReference, e)),
+            Some(Err(e)) => return Err((Reason::InvalidReference, Error::Registry(e))),
             None => {
-                let e = Error(format!("{image} is not an image reference"));
+                let e = Error::NotAnImage(image.to_string());
                 return Err((Reason::InvalidReference, e));
             }
         };
@@ -452,7 +465,7 @@ impl Admitter {
             ..
         } = &source
         else {
-            let e = Error("only registry images are admitted".into());
+            let e = Error::NotRegistry;
             return Err((Reason::InvalidReference, e));
         };
         let pinned = Source::Registry {
@@ -483,12 +496,12 @@ impl Admitter {
                 let a = tokio::task::spawn_blocking(move || {
                     let mut a =
                         wasmcert_analyzer::analyze(&artifact.wasm, &Options { validate, path })
-                            .map_err(|e| Error(format!("the Wasm layer does not analyse: {e}")))?;
+                            .map_err(Error::Analysis)?;
                     wasmcert_oci::annotate(&mut a, &artifact);
                     Ok::<_, Error>(a)
                 })
                 .await
-                .map_err(|e| Error(format!("the analysis did not finish: {e}")))
+                .map_err(Error::Join)
                 .and_then(|r| r)
                 .map_err(|e| (Reason::NotWasm, e))?;
                 (a, Vec::new(), false)
@@ -502,29 +515,26 @@ impl Admitter {
             from_attestation,
         };
         let started = Instant::now();
-        let decisions = self
-            .policies
-            .iter()
-            .map(|p| p.evaluate(&analysis, &bundles))
-            .collect::<Result<Vec<_>, String>>();
+        let decided = wasmcert_policy::decide_all(&self.policies, [(&analysis, &bundles[..])])
+            .subjects
+            .pop()
+            .expect("one subject, one decision");
         self.metrics.policy_evaluated(started.elapsed());
-        let decisions = decisions.map_err(|e| (Reason::PolicyError, Error(e)))?;
-        for d in &decisions {
-            verdict.allowed &= d.allowed;
-            for f in d.findings.iter().filter(|f| f.excepted.is_none()) {
-                match f.level {
-                    Level::Deny => {
-                        if !verdict.denied_rules.contains(&f.rule) {
-                            verdict.denied_rules.push(f.rule.clone());
-                        }
-                        if verdict.reasons.len() < 4 {
-                            verdict.reasons.push(format!("{}: {}", f.rule, f.message));
-                        }
+        let decided = decided.map_err(|e| (Reason::PolicyError, Error::Policy(e)))?;
+        verdict.allowed = decided.allowed;
+        for f in decided.findings.iter().filter(|f| f.excepted.is_none()) {
+            match f.level {
+                Level::Deny => {
+                    if !verdict.denied_rules.contains(&f.rule) {
+                        verdict.denied_rules.push(f.rule.clone());
                     }
-                    _ => {
-                        if verdict.warnings.len() < 4 {
-                            verdict.warnings.push(format!("{}: {}", f.rule, f.message));
-                        }
+                    if verdict.reasons.len() < 4 {
+                        verdict.reasons.push(format!("{}: {}", f.rule, f.message));
+                    }
+                }
+                _ => {
+                    if verdict.warnings.len() < 4 {
+                        verdict.warnings.push(format!("{}: {}", f.rule, f.message));
                     }
                 }
             }
@@ -544,7 +554,7 @@ impl Admitter {
         &self,
         pinned: &Source,
         manifest_digest: &str,
-    ) -> Result<Option<(Analysis, Bundle)>, Error> {
+    ) -> Result<Option<(Analysis, Bundle)>, wasmcert_oci::Error> {
         if self.config.analysis_keys.is_empty() {
             return Ok(None);
         }
@@ -558,36 +568,33 @@ impl Admitter {
         else {
             return Ok(None);
         };
-        for key in &self.config.analysis_keys {
-            let Ok(v) = wasmcert_report::sign::verify(&bytes, key, None) else {
-                continue;
-            };
-            if v.predicate_type != wasmcert_report::sign::ANALYSIS_PREDICATE {
-                continue;
-            }
-            #[derive(serde::Deserialize)]
-            struct Statement {
-                predicate: Analysis,
-            }
-            let Ok(st) = serde_json::from_slice::<Statement>(&v.payload) else {
-                continue;
-            };
-            // The analysis must be of the layer this manifest ships, and must say so.
-            let a = st.predicate;
-            let layer_ok = a
-                .oci
-                .as_ref()
-                .is_some_and(|o| o.manifest_digest == manifest_digest)
-                && v.subjects.iter().any(|s| s.sha256 == a.subject.sha256);
-            if layer_ok {
-                return Ok(Some((
-                    a,
-                    Bundle {
-                        name: attestation_tag(manifest_digest),
-                        bytes,
-                    },
-                )));
-            }
+        let keys: Vec<&[u8]> = self
+            .config
+            .analysis_keys
+            .iter()
+            .map(Vec::as_slice)
+            .collect();
+        let Ok(v) = wasmcert_report::signed::verify_analysis(&bytes, &keys, None) else {
+            return Ok(None);
+        };
+        // The analysis must be of the layer this manifest ships, and must say so.
+        let a = v.analysis;
+        let layer_ok = a
+            .oci
+            .as_ref()
+            .is_some_and(|o| o.manifest_digest == manifest_digest)
+            && v.verified
+                .subjects
+                .iter()
+                .any(|s| s.sha256 == a.subject.sha256);
+        if layer_ok {
+            return Ok(Some((
+                a,
+                Bundle {
+                    name: attestation_tag(manifest_digest),
+                    bytes,
+                },
+            )));
         }
         Ok(None)
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use wasmcert_analyzer::OciInfo;
-use wasmcert_oci::{Artifact, Error, Source};
+use wasmcert_oci::{Artifact, Error, ErrorKind, Source};
 use wasmcert_webhook::metrics::{Cache, Lookup, Reason, RegistryErrorClass, RegistryOp};
 use wasmcert_webhook::{Admitter, Config, Fetch};
 
@@ -61,7 +61,7 @@ impl Fetch for MapFetch {
             self.resolves.fetch_add(1, Ordering::SeqCst);
             match self.artifacts.get(&repo(image)) {
                 Some(a) => Ok(a.info.manifest_digest.clone()),
-                None => Err(Error("manifest unknown".into())),
+                None => Err(Error::new(ErrorKind::NotFound, "manifest unknown")),
             }
         })
     }
@@ -74,7 +74,7 @@ impl Fetch for MapFetch {
             self.artifacts
                 .get(&repo(image))
                 .cloned()
-                .ok_or_else(|| Error("manifest unknown".into()))
+                .ok_or_else(|| Error::new(ErrorKind::NotFound, "manifest unknown"))
         })
     }
     fn attestation<'a>(
@@ -370,10 +370,14 @@ fn every_review_is_counted_once_with_its_reason_class() {
     // Decisions: good, listener, junk missed; good, listener twice hit.
     assert_eq!(m.cache_lookups(Cache::Decision, Lookup::Miss), 3);
     assert_eq!(m.cache_lookups(Cache::Decision, Lookup::Hit), 3);
-    // `manifest unknown` (this fake registry's wording) is no class of wasmcert-oci's.
+    // The fake registry's missing tags are classed by their kind, not by its wording.
+    assert_eq!(
+        m.registry_errors(RegistryOp::Resolve, RegistryErrorClass::NotFound),
+        2
+    );
     assert_eq!(
         m.registry_errors(RegistryOp::Resolve, RegistryErrorClass::Other),
-        2
+        0
     );
     assert!(text.contains(
         "wasmcert_webhook_registry_request_duration_seconds_count{operation=\"resolve\"} 5\n"
