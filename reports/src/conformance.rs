@@ -87,17 +87,22 @@ impl fmt::Display for OutcomeKind {
     }
 }
 
+/// A name that is not in a vocabulary (outcome, world), with the names that are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnknownName(pub String);
+
 impl std::str::FromStr for OutcomeKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
         OutcomeKind::ALL
             .into_iter()
             .find(|k| k.label() == s)
             .ok_or_else(|| {
-                format!(
+                UnknownName(format!(
                     "unknown outcome {s:?}; known: {}",
                     OutcomeKind::ALL.map(OutcomeKind::label).join(", ")
-                )
+                ))
             })
     }
 }
@@ -204,12 +209,12 @@ impl fmt::Display for WasiWorld {
 }
 
 impl std::str::FromStr for WasiWorld {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
         WasiWorld::ALL
             .into_iter()
             .find(|w| w.label() == s)
-            .ok_or_else(|| format!("unknown world {s:?}; known: p1, p2"))
+            .ok_or_else(|| UnknownName(format!("unknown world {s:?}; known: p1, p2")))
     }
 }
 
@@ -461,374 +466,10 @@ impl Report {
     }
 }
 
-/// Why a conformance report could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("not JSON: {0}")]
-    Json(#[source] serde_json::Error),
-    #[error(
-        "a schema_version {0} report; this wasmcert reads version {REPORT_SCHEMA_VERSION}. \
-         Version 1 reports folded known failures into the outcome (`expected-failure`), \
-         hiding what was observed: run `wasmcert certify` again to make a version \
-         {REPORT_SCHEMA_VERSION} report"
-    )]
-    Version(u64),
-    #[error("no schema_version: not a wasmcert conformance report")]
-    NoVersion,
-    #[error("not a valid version {REPORT_SCHEMA_VERSION} conformance report: {0}")]
-    Shape(#[source] serde_json::Error),
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// Longest case id or category accepted from a report.
-const MAX_ID: usize = 200;
-
-/// The grammar of case ids (`category/name`) and categories: letters, digits and `._+-`,
-/// no empty segment, at most 200 characters. Reports come from vendors: an id that could
-/// carry markup, a line break or a path into a rendered matrix is refused on read.
-pub fn check_case_id(id: &str, category: &str) -> Result<(), String> {
-    let segment = |s: &str| {
-        !s.is_empty()
-            && s.len() <= MAX_ID
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
-            && s != "."
-            && s != ".."
-    };
-    if !segment(category) {
-        return Err(format!(
-            "category {category:?} is not a valid category (letters, digits and ._+- only)"
-        ));
-    }
-    match id.split_once('/') {
-        Some((cat, name)) if cat == category && segment(name) => Ok(()),
-        _ => Err(format!(
-            "case id {id:?} is not `{category}/<name>` (letters, digits and ._+- only)"
-        )),
-    }
-}
-
-/// 64 lower-case hex digits: the only digest form reports and subjects carry.
-pub fn check_sha256(what: &str, d: &str) -> Result<(), String> {
-    if d.len() == 64 && d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} {:?} is not a SHA-256 digest (64 lower-case hex digits)",
-            d.chars().take(80).collect::<String>()
-        ))
-    }
-}
-
-impl Report {
-    /// Check what the renderers and policies rely on: case ids and categories in the id
-    /// grammar, digests as hex.
-    pub fn validate(&self) -> Result<(), String> {
-        check_sha256("runtime.binary_sha256", &self.runtime.binary_sha256)?;
-        check_sha256("suite.digest", &self.suite.digest)?;
-        if let Some(e) = &self.suite.expectations {
-            check_sha256("suite.expectations.sha256", &e.sha256)?;
-        }
-        for (id, c) in &self.cases {
-            check_case_id(id, &c.category)?;
-        }
-        Ok(())
-    }
-}
-
-/// Read a conformance report (JSON), refusing other schema versions with a clear message.
-pub fn read_report(value: serde_json::Value) -> Result<Report, ReadError> {
-    match value.get("schema_version").map(serde_json::Value::as_u64) {
-        None => return Err(ReadError::NoVersion),
-        Some(Some(v)) if v == u64::from(REPORT_SCHEMA_VERSION) => {}
-        Some(Some(v)) => return Err(ReadError::Version(v)),
-        Some(None) => return Err(ReadError::NoVersion),
-    }
-    let r: Report = serde_json::from_value(value).map_err(ReadError::Shape)?;
-    r.validate().map_err(ReadError::Invalid)?;
-    Ok(r)
-}
-
-/// Read a conformance report from JSON bytes.
-pub fn read_report_bytes(bytes: &[u8]) -> Result<Report, ReadError> {
-    read_report(serde_json::from_slice(bytes).map_err(ReadError::Json)?)
-}
-
-/// Why a signed bundle gave no report.
-#[derive(Debug, thiserror::Error)]
-pub enum BundleError {
-    #[error("not verified by any given key ({0})")]
-    NotVerified(String),
-    #[error("a {0} statement, not a conformance report")]
-    NotAReport(String),
-    #[error("the signed report: {0}")]
-    Report(#[source] ReadError),
-}
-
-/// A report read from a bundle that a given key verified.
-pub struct VerifiedReport {
-    pub report: Report,
-    /// Index of the key (in the slice given) that verified the bundle.
-    pub key: usize,
-    pub verified: crate::sign::Verified,
-}
-
-/// Verify a Sigstore bundle with the first of `keys` (PEM) that verifies it and read the
-/// conformance report it signs: the one routine the matrix, `report merge` and the policy
-/// engine share.
-pub fn verify_report(bundle: &[u8], keys: &[&[u8]]) -> Result<VerifiedReport, BundleError> {
-    let mut last = String::from("no key given");
-    for (i, pem) in keys.iter().enumerate() {
-        match crate::sign::verify(bundle, pem, None) {
-            Ok(v) => {
-                if v.predicate_type != crate::sign::REPORT_PREDICATE {
-                    return Err(BundleError::NotAReport(v.predicate_type));
-                }
-                let mut st: serde_json::Value = serde_json::from_slice(&v.payload)
-                    .map_err(|e| BundleError::Report(ReadError::Json(e)))?;
-                let report = read_report(st["predicate"].take()).map_err(BundleError::Report)?;
-                return Ok(VerifiedReport {
-                    report,
-                    key: i,
-                    verified: v,
-                });
-            }
-            Err(crate::sign::Error::Version {
-                found: Some(found), ..
-            }) => return Err(BundleError::Report(ReadError::Version(found))),
-            Err(e) => last = e.to_string(),
-        }
-    }
-    Err(BundleError::NotVerified(last))
-}
-/// Parse a `K/N` shard label.
-fn shard_of(r: &Report) -> Option<(u32, u32)> {
-    let (k, n) = r.suite.shard.as_deref()?.split_once('/')?;
-    Some((k.parse().ok()?, n.parse().ok()?))
-}
-
-/// Merge the reports of `certify --shard K/N` runs (K = 1..N) into the report an unsharded run
-/// of the same suite on the same runtime produces: same runtime, suite, host and tool; every
-/// shard exactly once; disjoint cases. The result does not depend on the order of `shards`;
-/// its `started_at` is the earliest shard's. Errors say which input is wrong and why.
-pub fn merge(shards: &[(String, Report)]) -> Result<Report, String> {
-    let Some((first_name, first)) = shards.first() else {
-        return Err("nothing to merge".into());
-    };
-    let mut by_k: BTreeMap<u32, (&String, &Report)> = BTreeMap::new();
-    let mut n_all = None;
-    for (name, r) in shards {
-        let Some((k, n)) = shard_of(r) else {
-            return Err(format!(
-                "{name}: not a shard report (suite.shard is {:?}; make shards with certify --shard K/N)",
-                r.suite.shard
-            ));
-        };
-        if k == 0 || k > n {
-            return Err(format!("{name}: shard {k}/{n} is out of range"));
-        }
-        if *n_all.get_or_insert(n) != n {
-            return Err(format!(
-                "{name}: shard {k}/{n}, but {first_name} is of {} shards",
-                n_all.unwrap_or(0)
-            ));
-        }
-        for (what, same) in [
-            ("schema_version", r.schema_version == first.schema_version),
-            ("tool", r.tool == first.tool),
-            ("runtime", r.runtime == first.runtime),
-            ("host", r.host == first.host),
-            ("suite name", r.suite.name == first.suite.name),
-            ("suite digest", r.suite.digest == first.suite.digest),
-            ("world", r.suite.world == first.suite.world),
-            (
-                "expectations",
-                r.suite.expectations == first.suite.expectations,
-            ),
-        ] {
-            if !same {
-                return Err(format!("{name}: its {what} differs from {first_name}'s"));
-            }
-        }
-        if by_k.insert(k, (name, r)).is_some() {
-            return Err(format!("{name}: shard {k}/{n} is given twice"));
-        }
-    }
-    let n = n_all.unwrap_or(0);
-    if let Some(missing) = (1..=n).find(|k| !by_k.contains_key(k)) {
-        return Err(format!("shard {missing}/{n} is missing"));
-    }
-    let mut merged = first.clone();
-    merged.suite.shard = None;
-    merged.suite.cases = 0;
-    merged.cases = BTreeMap::new();
-    merged.started_at = by_k
-        .values()
-        .map(|(_, r)| r.started_at.clone())
-        .min()
-        .unwrap_or_default();
-    for (name, r) in by_k.values() {
-        merged.suite.cases += r.suite.cases;
-        for (id, c) in &r.cases {
-            if merged.cases.insert(id.clone(), c.clone()).is_some() {
-                return Err(format!("{name}: case {id} is in two shards"));
-            }
-        }
-    }
-    merged.summarize();
-    Ok(merged)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shard(k: u32, n: u32, ids: &[&str], at: &str) -> (String, Report) {
-        let mut r = Report {
-            schema_version: REPORT_SCHEMA_VERSION,
-            tool: ToolInfo {
-                name: "wasmcert".into(),
-                version: "0.1.0".into(),
-            },
-            runtime: RuntimeInfo {
-                name: "embedded".into(),
-                version: "1".into(),
-                binary_sha256: "00".into(),
-                adapter: "embedded".into(),
-                flags: vec![],
-            },
-            suite: SuiteInfo {
-                name: "s".into(),
-                digest: "d".into(),
-                cases: ids.len() as u32,
-                shard: Some(format!("{k}/{n}")),
-                expectations: None,
-                world: Default::default(),
-            },
-            host: HostInfo {
-                os: "linux".into(),
-                arch: "x86_64".into(),
-            },
-            started_at: at.into(),
-            cases: ids
-                .iter()
-                .map(|id| {
-                    (
-                        id.to_string(),
-                        CaseResult {
-                            category: id.split('/').next().unwrap().into(),
-                            outcome: Outcome::Pass,
-                            known: None,
-                            evidence: Evidence::default(),
-                        },
-                    )
-                })
-                .collect(),
-            verdict: Verdict::default(),
-            summary: BTreeMap::new(),
-        };
-        r.summarize();
-        (format!("shard{k}.json"), r)
-    }
-
-    #[test]
-    fn merge_checks_the_shards_fit_together() {
-        let a = shard(1, 2, &["a/1", "b/1"], "2026-01-02T00:00:00Z");
-        let b = shard(2, 2, &["a/2"], "2026-01-01T00:00:00Z");
-        let m = merge(&[a.clone(), b.clone()]).unwrap();
-        assert_eq!(m, merge(&[b.clone(), a.clone()]).unwrap());
-        assert_eq!(m.suite.cases, 3);
-        assert_eq!(m.suite.shard, None);
-        assert_eq!(m.started_at, "2026-01-01T00:00:00Z");
-        assert_eq!(m.summary["a"].outcomes[&OutcomeKind::Pass], 2);
-        assert_eq!(m.verdict.passed, 3);
-        assert!(
-            merge(std::slice::from_ref(&a))
-                .unwrap_err()
-                .contains("shard 2/2 is missing")
-        );
-        assert!(
-            merge(&[a.clone(), a.clone()])
-                .unwrap_err()
-                .contains("given twice")
-        );
-        let mut other = b.clone();
-        other.1.runtime.version = "2".into();
-        assert!(
-            merge(&[a.clone(), other])
-                .unwrap_err()
-                .contains("runtime differs")
-        );
-        let three = shard(2, 3, &["c/1"], "2026-01-01T00:00:00Z");
-        assert!(
-            merge(&[a.clone(), three])
-                .unwrap_err()
-                .contains("of 2 shards")
-        );
-        let dup = shard(2, 2, &["a/1"], "2026-01-01T00:00:00Z");
-        assert!(
-            merge(&[a.clone(), dup])
-                .unwrap_err()
-                .contains("case a/1 is in two shards")
-        );
-        let mut whole = a.clone();
-        whole.1.suite.shard = None;
-        assert!(merge(&[whole]).unwrap_err().contains("not a shard report"));
-        assert!(merge(&[]).is_err());
-    }
-
-    #[test]
-    fn known_failures_annotate_and_the_verdict_counts_what_was_observed() {
-        let (_, mut r) = shard(1, 1, &["sandbox/a", "sandbox/b", "limits/c"], "t");
-        r.suite.shard = None;
-        r.runtime.binary_sha256 = "ab".repeat(32);
-        r.suite.digest = "cd".repeat(32);
-        let a = r.cases.get_mut("sandbox/a").unwrap();
-        a.outcome = Outcome::Escaped {
-            why: "read the secret".into(),
-        };
-        a.known = Some(Known {
-            expected: "escaped".into(),
-            reason: "r".into(),
-            advisory: Some("GHSA-2r75-cxrj-cmph".into()),
-            holds: true,
-        });
-        r.cases.get_mut("limits/c").unwrap().outcome = Outcome::Crashed { signal: 11 };
-        r.summarize();
-        assert_eq!(r.verdict.result, VerdictResult::Fail);
-        assert_eq!(r.verdict.containment.count, 1);
-        assert_eq!(r.verdict.containment.known, 1);
-        assert_eq!(r.verdict.containment.cases, ["sandbox/a"]);
-        assert_eq!(r.verdict.stability.cases, ["limits/c"]);
-        assert_eq!(r.verdict.unexplained, ["limits/c"]);
-        assert_eq!(r.summary["sandbox"].outcomes[&OutcomeKind::Escaped], 1);
-        assert_eq!(r.summary["sandbox"].known[&OutcomeKind::Escaped], 1);
-        assert_eq!(r.failures(), 1);
-        let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json["cases"]["sandbox/a"]["outcome"], "escaped");
-        assert_eq!(
-            json["cases"]["sandbox/a"]["known"]["advisory"],
-            "GHSA-2r75-cxrj-cmph"
-        );
-        assert_eq!(json["summary"]["sandbox"]["outcomes"]["escaped"], 1);
-        assert_eq!(json["verdict"]["containment"]["count"], 1);
-        assert_eq!(read_report(json.clone()).unwrap(), r);
-
-        let mut old = json.clone();
-        old["schema_version"] = 1.into();
-        let e = read_report(old).unwrap_err().to_string();
-        assert!(
-            e.contains("schema_version 1") && e.contains("expected-failure"),
-            "{e}"
-        );
-        let mut bad = json.clone();
-        bad["cases"]["sandbox/x\n<script>"] = bad["cases"]["sandbox/a"].clone();
-        let e = read_report(bad).unwrap_err().to_string();
-        assert!(e.contains("is not `sandbox/<name>`"), "{e}");
-        let mut bad = json;
-        bad["runtime"]["binary_sha256"] = "<b>sha</b>".into();
-        let e = read_report(bad).unwrap_err().to_string();
-        assert!(e.contains("not a SHA-256 digest"), "{e}");
-    }
-}
+mod read;
+mod shards;
+pub use read::{
+    BundleError, Invalid, ReadError, VerifiedReport, check_case_id, check_sha256, read_report,
+    read_report_bytes, verify_report,
+};
+pub use shards::{ShardError, merge};

@@ -47,8 +47,8 @@ pub enum MergeError {
         source: ReadError,
     },
     /// The shards do not fit together (missing, duplicated, of another runtime or suite).
-    #[error("{0}")]
-    Shards(String),
+    #[error(transparent)]
+    Shards(#[from] crate::conformance::ShardError),
 }
 
 /// Read every shard (a bundle is verified with `keys`; without a key a bundle is refused, and

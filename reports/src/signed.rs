@@ -33,8 +33,8 @@ pub enum DocumentError {
     #[error(transparent)]
     Report(#[from] ReadError),
     /// It looks like an analysis but its subject is not a module digest.
-    #[error("{0}")]
-    Subject(String),
+    #[error(transparent)]
+    Subject(crate::conformance::Invalid),
     #[error("not a wasmcert report or analysis (no runtime/cases or subject/units)")]
     Unknown,
 }

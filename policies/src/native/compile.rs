@@ -479,7 +479,7 @@ fn runtime_certification(
         .iter()
         .map(|s| s.parse::<OutcomeKind>())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ctx.err(t.span(), e))?;
+        .map_err(|e| ctx.err(t.span(), e.to_string()))?;
     if let Some(f) = &c.forbid
         && let Some(p) = f.get_ref().iter().find(|s| s.get_ref() == "pass")
     {
