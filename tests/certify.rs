@@ -173,12 +173,15 @@ fn embedded_contains_every_case_and_fails_only_its_documented_conformance_cases(
         ["sandbox/rights-escalation-inheriting", "wasi/exit-code-255"]
     );
     // Embedded supports every control except read-only files in a writable directory
-    // (wasmtime-wasi 48 has no DirPerms/FilePerms split); the component-native network cases
-    // run with --world p2 (tests/certify_components.rs).
+    // (wasmtime-wasi 48 has no DirPerms/FilePerms split); the component-native cases (network,
+    // sandbox/p2-*) run with --world p2 (tests/certify_components.rs).
     for (id, c) in v["cases"].as_object().unwrap() {
         if c["outcome"] == "not-supported" {
-            if id.starts_with("network/") {
-                assert_eq!(c["missing"], "component", "{id}");
+            if c["missing"] == "component" {
+                assert!(
+                    c["why"].as_str().unwrap().contains("--world p2"),
+                    "{id}: {c}"
+                );
                 continue;
             }
             assert!(

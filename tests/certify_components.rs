@@ -97,6 +97,7 @@ fn assert_p2_report(v: &serde_json::Value) {
         "network/udp-send-granted",
         "network/name-lookup-denied",
         "network/name-lookup-granted",
+        "sandbox/p2-open-at-escapes",
     ] {
         assert_eq!(outcome(v, id), "pass", "{id}: {}", v["cases"][id]);
     }
@@ -231,7 +232,7 @@ fn jco_runs_components_with_the_grants_it_is_given() {
         "--world",
         "p2",
         "--filter",
-        "^(network/|wasi/(args-echo|env-isolation|env-none-granted|exit-code-42|trap-oob-load|unreachable-trap|stdin-echo)|sandbox/(absolute-host-paths|dotdot-parent|symlink-to-outside-dir))",
+        "^(network/|sandbox/p2-|wasi/(args-echo|env-isolation|env-none-granted|exit-code-42|trap-oob-load|unreachable-trap|stdin-echo)|sandbox/(absolute-host-paths|dotdot-parent|symlink-to-outside-dir))",
     ]);
     assert_eq!(v["suite"]["world"], "p2");
     assert!(
