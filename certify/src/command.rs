@@ -4,12 +4,12 @@
 //! `PATH` plus the host secret the oracle watches for (granted variables reach the guest
 //! through the adapter's `env` flag, never through the runtime's environment).
 
+use crate::error::{Error, Result};
 use crate::runtime::{
     End, Exit, Identity, Missing, OUTPUT_CAP, Prepared, RawRun, Runtime, Session, Spawn,
 };
 use crate::stream::Pipe;
 use crate::testsuite::{Needs, Proposal, WasiVersion, World};
-use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -195,24 +195,38 @@ pub struct Results {
 }
 
 pub fn parse_adapter(text: &str, origin: &str) -> Result<Adapter> {
-    let a: Adapter = toml::from_str(text).with_context(|| format!("{origin}: invalid adapter"))?;
+    let a: Adapter = toml::from_str(text).map_err(Error::invalid::<toml::de::Error>(format!(
+        "{origin}: invalid adapter"
+    )))?;
     for r in [&a.results.trap_stderr, &a.results.refused_stderr]
         .into_iter()
         .flatten()
     {
-        regex::Regex::new(r).with_context(|| format!("{origin}: invalid regex {r:?}"))?;
+        regex::Regex::new(r).map_err(Error::invalid::<regex::Error>(format!(
+            "{origin}: invalid regex {r:?}"
+        )))?;
     }
+    let refuse = |why: &str| Error::Adapter {
+        origin: origin.to_string(),
+        why: why.to_string(),
+    };
     if !a.command.iter().any(|c| c == "{module}") {
-        bail!("{origin}: `command` must contain \"{{module}}\"");
+        return Err(refuse("`command` must contain \"{module}\""));
     }
     if a.flags.network.is_some() && !a.command.iter().any(|c| c == "{network}") {
-        bail!("{origin}: [flags] network is set, so `command` must contain \"{{network}}\"");
+        return Err(refuse(
+            "[flags] network is set, so `command` must contain \"{network}\"",
+        ));
     }
     if a.worlds.is_empty() {
-        bail!("{origin}: `worlds` is empty: list the worlds `command` runs (\"p1\", \"p2\")");
+        return Err(refuse(
+            "`worlds` is empty: list the worlds `command` runs (\"p1\", \"p2\")",
+        ));
     }
     if let Some(w) = &a.wasi_testsuite {
-        check_wasi_testsuite(w).with_context(|| format!("{origin}: invalid [wasi_testsuite]"))?;
+        check_wasi_testsuite(w).map_err(Error::invalid::<Error>(format!(
+            "{origin}: invalid [wasi_testsuite]"
+        )))?;
     }
     Ok(a)
 }
@@ -220,52 +234,54 @@ pub fn parse_adapter(text: &str, origin: &str) -> Result<Adapter> {
 fn check_wasi_testsuite(w: &WasiTestsuite) -> Result<()> {
     for (world, template) in &w.worlds {
         if World::parse(world).is_none() {
-            bail!(
+            return Err(Error::Rule(format!(
                 "unknown world {world:?} (known: {})",
                 World::ALL
                     .iter()
                     .map(|w| w.label())
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            )));
         }
         if !template.iter().any(|c| c == "{module}") {
-            bail!("the template of {world} must contain \"{{module}}\"");
+            return Err(Error::Rule(format!(
+                "the template of {world} must contain \"{{module}}\""
+            )));
         }
     }
     for v in w.versions.keys() {
         if WasiVersion::parse(v).is_none() {
-            bail!(
+            return Err(Error::Rule(format!(
                 "unknown WASI version {v:?} (known: {})",
                 WasiVersion::ALL
                     .iter()
                     .map(|v| v.label())
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            )));
         }
     }
     for p in w.proposals.keys() {
         if Proposal::parse(p).is_none() {
-            bail!(
+            return Err(Error::Rule(format!(
                 "unknown proposal {p:?} (known: {})",
                 Proposal::ALL
                     .iter()
                     .map(|p| p.label())
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            )));
         }
     }
     if w.wait_timeout_ms == 0 || w.wait_timeout_ms > crate::testsuite::TEST_DEADLINE_MS {
-        bail!(
+        return Err(Error::Rule(format!(
             "wait_timeout_ms must be between 1 and {}",
             crate::testsuite::TEST_DEADLINE_MS
-        );
+        )));
     }
     for k in w.runtime_env.keys() {
         if k.is_empty() || k.contains(['=', '\0']) || k == "PATH" || k == "WASMCERT_HOST_SECRET" {
-            bail!("runtime_env cannot set {k:?}");
+            return Err(Error::Rule(format!("runtime_env cannot set {k:?}")));
         }
     }
     Ok(())
@@ -335,18 +351,13 @@ impl CommandRuntime {
         let program = match program {
             // The runtime starts in the case's work dir: make a relative path absolute first (without
             // resolving symlinks: a venv's `bin/python` must stay the venv's).
-            Some(p) => {
-                std::path::absolute(&p).with_context(|| format!("runtime path {}", p.display()))?
-            }
-            None => resolve(&adapter.program).with_context(|| {
-                format!(
-                    "runtime `{}`: program `{}` not found in PATH",
-                    adapter.name, adapter.program
-                )
+            Some(p) => std::path::absolute(&p).map_err(Error::io("runtime path", &p))?,
+            None => resolve(&adapter.program).ok_or_else(|| Error::ProgramNotFound {
+                runtime: adapter.name.clone(),
+                program: adapter.program.clone(),
             })?,
         };
-        let bytes =
-            std::fs::read(&program).with_context(|| format!("reading {}", program.display()))?;
+        let bytes = std::fs::read(&program).map_err(Error::io("reading", &program))?;
         // The version probe is a run of the runtime like any other: cleared environment (a
         // secret in the caller's environment must not end up in a signed report's
         // `runtime.version`), own process group, deadline, output cap.
@@ -369,9 +380,11 @@ impl CommandRuntime {
             .unwrap_or_default();
         let launchers = tempfile::Builder::new()
             .prefix("wasmcert-launchers-")
-            .tempdir()?;
+            .tempdir()
+            .map_err(Error::io_doing("creating the launchers' directory"))?;
         for (name, text) in LAUNCHERS {
-            std::fs::write(launchers.path().join(name), text)?;
+            let p = launchers.path().join(name);
+            std::fs::write(&p, text).map_err(Error::io("writing", &p))?;
         }
         let mut flags: Vec<String> = adapter.command.clone();
         flags.extend(adapter.flags.always.iter().cloned());
@@ -462,8 +475,8 @@ impl CommandRuntime {
                 ("compiled", compiled.to_string_lossy().into_owned()),
             ],
         );
-        let prog = resolve(&pc.program)
-            .with_context(|| format!("precompiler `{}` not found in PATH", pc.program))?;
+        let prog =
+            resolve(&pc.program).ok_or_else(|| Error::PrecompilerNotFound(pc.program.clone()))?;
         let mut cmd = Command::new(prog);
         cmd.args(&args).current_dir(work.join("cwd"));
         let (end, out, err) = supervise(cmd, None, deadline, &[], self.rss_cap)?;
@@ -492,16 +505,19 @@ impl CommandRuntime {
     /// The argv of a WASI testsuite run, from `[wasi_testsuite]`.
     fn wasi_argv(&self, s: &Spawn<'_>) -> Result<Vec<String>> {
         let Some(w) = &self.adapter.wasi_testsuite else {
-            bail!("the adapter has no [wasi_testsuite] section");
+            return Err(Error::Unsupported(
+                "the adapter has no [wasi_testsuite] section".into(),
+            ));
         };
-        let template = w
-            .worlds
-            .get(s.world.label())
-            .with_context(|| format!("the adapter does not declare the world {}", s.world))?;
-        let version = w
-            .versions
-            .get(s.version.label())
-            .with_context(|| format!("the adapter does not declare {}", s.version))?;
+        let template = w.worlds.get(s.world.label()).ok_or_else(|| {
+            Error::Unsupported(format!(
+                "the adapter does not declare the world {}",
+                s.world
+            ))
+        })?;
+        let version = w.versions.get(s.version.label()).ok_or_else(|| {
+            Error::Unsupported(format!("the adapter does not declare {}", s.version))
+        })?;
         let mut fragments = String::new();
         for p in Proposal::ALL {
             if s.proposals.contains(p)
@@ -519,7 +535,9 @@ impl CommandRuntime {
                 "{env}" => {
                     for (k, v) in s.env {
                         let Some(t) = &self.adapter.flags.env else {
-                            bail!("adapter cannot pass environment variables")
+                            return Err(Error::Unsupported(
+                                "adapter cannot pass environment variables".into(),
+                            ));
                         };
                         argv.extend(Self::expand(t, &[("key", k.clone()), ("value", v.clone())]));
                     }
@@ -527,7 +545,9 @@ impl CommandRuntime {
                 "{root}" => {
                     if let Some(root) = s.root {
                         let Some(t) = &w.root else {
-                            bail!("adapter cannot preopen a directory as the guest's /")
+                            return Err(Error::Unsupported(
+                                "adapter cannot preopen a directory as the guest's /".into(),
+                            ));
                         };
                         argv.extend(Self::expand(
                             t,
@@ -577,7 +597,9 @@ impl CommandRuntime {
                 f.dir.as_ref()
             };
             let Some(t) = t else {
-                bail!("adapter cannot express this preopen")
+                return Err(Error::Unsupported(
+                    "adapter cannot express this preopen".into(),
+                ));
             };
             let host = p.work.join(&d.host).to_string_lossy().into_owned();
             dirs.extend(Self::expand(
@@ -588,14 +610,20 @@ impl CommandRuntime {
         let mut env = Vec::new();
         for (k, v) in &spec.run.env {
             let Some(t) = &f.env else {
-                bail!("adapter cannot pass environment variables")
+                return Err(Error::Unsupported(
+                    "adapter cannot pass environment variables".into(),
+                ));
             };
             env.extend(Self::expand(t, &[("key", k.clone()), ("value", v.clone())]));
         }
         let network = match (&spec.run.network, &f.network) {
             (None, _) => Vec::new(),
             (Some(_), Some(t)) => t.clone(),
-            (Some(_), None) => bail!("adapter cannot grant the network"),
+            (Some(_), None) => {
+                return Err(Error::Unsupported(
+                    "adapter cannot grant the network".into(),
+                ));
+            }
         };
         let mut argv = Vec::new();
         for c in &self.adapter.command {
@@ -810,7 +838,9 @@ pub fn supervise(
     } else {
         Stdio::null()
     });
-    let mut child = cmd.spawn().context("starting the runtime")?;
+    let mut child = cmd
+        .spawn()
+        .map_err(Error::io_doing("starting the runtime"))?;
     let pid = child.id() as i32;
     if let (Some(data), Some(mut sin)) = (stdin, child.stdin.take()) {
         std::thread::spawn(move || {
@@ -831,7 +861,7 @@ pub fn supervise(
     let end = loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(status) => {
-                let status = status.context("waiting for the runtime")?;
+                let status = status.map_err(Error::io_doing("waiting for the runtime"))?;
                 if let Some(k) = killed {
                     break k;
                 }
@@ -934,7 +964,9 @@ impl CommandSession {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().context("starting the runtime")?;
+        let mut child = cmd
+            .spawn()
+            .map_err(Error::io_doing("starting the runtime"))?;
         let pid = child.id() as i32;
         let stdout = Pipe::new();
         let stderr = Pipe::new();

@@ -5,13 +5,13 @@
 //! (`poll_oneoff`). Read-only preopens through `FsPerms::ReadOnly`; stdout/stderr captured in
 //! bounded pipes.
 
+use crate::error::{Error, Result};
 use crate::runtime::{
     End, Exit, Identity, Missing, OUTPUT_CAP, Prepared, RawRun, Runtime, Session, Spawn,
 };
 use crate::stream::Pipe;
 use crate::testsuite::{Needs, Proposal, WasiVersion, World};
 use crate::world::WasiWorld;
-use anyhow::Result;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
@@ -100,7 +100,8 @@ impl Embedded {
                     e.increment_epoch();
                     c.increment_epoch();
                 }
-            })?;
+            })
+            .map_err(Error::io_doing("starting the epoch ticker"))?;
         let identity = Identity {
             name: "embedded".into(),
             version: ENGINE.into(),
@@ -160,7 +161,7 @@ impl Embedded {
         };
         let component = match component(&self.components, &self.component_cache, p.wasm) {
             Ok(c) => c,
-            Err(e) => return Ok(done(End::Refused(format!("{e:#}")))),
+            Err(e) => return Ok(done(End::Refused(e.with_causes().to_string()))),
         };
         let host = ComponentHost {
             ctx: b.build(),
@@ -175,7 +176,8 @@ impl Embedded {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .enable_io()
-            .build()?;
+            .build()
+            .map_err(Error::io_doing("starting the engine's executor"))?;
         let linker = &self.component_linker;
         let run = async {
             let command = match wasmtime_wasi::p2::bindings::Command::instantiate_async(
@@ -220,11 +222,7 @@ fn cached<T: Clone>(
     compile: impl FnOnce(&[u8]) -> Result<T>,
 ) -> Result<T> {
     let key: [u8; 32] = Sha256::digest(wasm).into();
-    let lock = || {
-        cache
-            .lock()
-            .map_err(|_| anyhow::anyhow!("compile cache poisoned"))
-    };
+    let lock = || cache.lock().map_err(|_| Error::CachePoisoned);
     if let Some(m) = lock()?.get(&key) {
         return Ok(m.clone());
     }
@@ -323,7 +321,7 @@ impl Runtime for Embedded {
             Ok(m) => m,
             Err(e) => {
                 return Ok(RawRun {
-                    end: End::Refused(format!("{e:#}")),
+                    end: End::Refused(e.with_causes().to_string()),
                     stdout: Vec::new(),
                     stderr: Vec::new(),
                     duration: start.elapsed(),
@@ -333,7 +331,8 @@ impl Runtime for Embedded {
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
-            .build()?;
+            .build()
+            .map_err(Error::io_doing("starting the engine's executor"))?;
         let linker = &self.linker;
         let run = async {
             let instance = match linker.instantiate_async(&mut store, &module).await {
@@ -601,12 +600,13 @@ impl EmbeddedSession {
                 let _ = compiled.send(());
                 let end = match program {
                     Ok(p) => guest(p, io, deadline, &st),
-                    Err(err) => End::Refused(format!("{err:#}")),
+                    Err(err) => End::Refused(err.with_causes().to_string()),
                 };
                 o.close();
                 e.close();
                 let _ = tx.send(end);
-            })?;
+            })
+            .map_err(Error::io_doing("starting the guest's thread"))?;
         let _ = ready.recv_timeout(deadline.saturating_duration_since(Instant::now()));
         Ok(EmbeddedSession {
             stdin,

@@ -108,10 +108,10 @@ fn requote(target: &str) -> String {
 
 /// `http://HOST:PORT/...` split into the address, the authority as written and the request
 /// target (fragment dropped, escaped as `requests` escapes it).
-fn split_url(url: &str) -> Result<(SocketAddr, String, String), String> {
+fn split_url(url: &str) -> Result<(SocketAddr, String, String), RequestError> {
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
+        .ok_or_else(|| RequestError::Refused(format!("{url:?} is not an http:// URL")))?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let mut target = rest[end..].split('#').next().unwrap_or("").to_string();
@@ -122,22 +122,49 @@ fn split_url(url: &str) -> Result<(SocketAddr, String, String), String> {
         Some((h, p)) => (
             h,
             p.parse::<u16>()
-                .map_err(|_| format!("bad port in {url:?}"))?,
+                .map_err(|_| RequestError::Refused(format!("bad port in {url:?}")))?,
         ),
         None => (authority, 80),
     };
     // The service prints a loopback address; names are not resolved (no DNS from a test).
     let ip: Ipv4Addr = match host {
         "localhost" => Ipv4Addr::LOCALHOST,
-        h => h
-            .parse()
-            .map_err(|_| format!("{host:?} is not an IPv4 address (names are not resolved)"))?,
+        h => h.parse().map_err(|_| {
+            RequestError::Refused(format!(
+                "{host:?} is not an IPv4 address (names are not resolved)"
+            ))
+        })?,
     };
     Ok((
         SocketAddr::V4(SocketAddrV4::new(ip, port)),
         authority.to_string(),
         requote(&target),
     ))
+}
+
+/// Why a `request` got no answer to compare.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The request cannot be made as asked (the URL, a header, a redirect, the deadline).
+    #[error("{0}")]
+    Refused(String),
+    /// The exchange failed: what was being done and the error, on one line (a failed
+    /// operation quotes it whole).
+    #[error("{doing}: {error}")]
+    Io {
+        doing: String,
+        error: std::io::Error,
+    },
+    /// The socket could not be set up.
+    #[error(transparent)]
+    Socket(std::io::Error),
+}
+
+impl RequestError {
+    fn io(doing: &str) -> impl FnOnce(std::io::Error) -> RequestError {
+        let doing = doing.to_string();
+        move |error| RequestError::Io { doing, error }
+    }
 }
 
 /// `requests`' header check: no line breaks, no leading whitespace in a value.
@@ -152,10 +179,12 @@ fn valid_header(name: &str, value: &str) -> bool {
 
 /// Send `op` to the service at `base` and read the answer, as upstream's runner does with
 /// `requests` (redirects are followed on the same host and port only).
-pub fn request(base: &str, op: &RequestOp, deadline: Instant) -> Result<Response, String> {
+pub fn request(base: &str, op: &RequestOp, deadline: Instant) -> Result<Response, RequestError> {
     for (k, v) in &op.headers {
         if !valid_header(k, v) {
-            return Err(format!("invalid header {k:?}: {v:?}"));
+            return Err(RequestError::Refused(format!(
+                "invalid header {k:?}: {v:?}"
+            )));
         }
     }
     let mut url = join_url(base, &op.path);
@@ -166,9 +195,9 @@ pub fn request(base: &str, op: &RequestOp, deadline: Instant) -> Result<Response
     for _ in 0..=MAX_REDIRECTS {
         let (addr, authority, target) = split_url(&url)?;
         if addr != origin {
-            return Err(format!(
+            return Err(RequestError::Refused(format!(
                 "a redirect to another host ({url}) is not followed"
-            ));
+            )));
         }
         let (status, headers, raw) = exchange(
             addr,
@@ -209,7 +238,9 @@ pub fn request(base: &str, op: &RequestOp, deadline: Instant) -> Result<Response
             headers: joined(headers),
         });
     }
-    Err(format!("more than {MAX_REDIRECTS} redirects"))
+    Err(RequestError::Refused(format!(
+        "more than {MAX_REDIRECTS} redirects"
+    )))
 }
 
 /// Repeated header fields joined with `, `, in first-appearance order.
@@ -271,20 +302,25 @@ fn exchange(
     extra: &[(String, String)],
     body: Option<&[u8]>,
     deadline: Instant,
-) -> Result<(u16, Fields, Vec<u8>), String> {
+) -> Result<(u16, Fields, Vec<u8>), RequestError> {
     let left = || deadline.saturating_duration_since(Instant::now());
     if left().is_zero() {
-        return Err("the runner's deadline passed".into());
+        return Err(RequestError::Refused("the runner's deadline passed".into()));
     }
-    let mut s = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT.min(left()))
-        .map_err(|e| format!("connecting to {addr}: {e}"))?;
+    let mut s =
+        TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT.min(left())).map_err(|error| {
+            RequestError::Io {
+                doing: format!("connecting to {addr}"),
+                error,
+            }
+        })?;
     let _ = s.set_nodelay(true);
     s.set_read_timeout(Some(
         REQUEST_TIMEOUT.min(left()).max(Duration::from_millis(1)),
     ))
-    .map_err(|e| e.to_string())?;
+    .map_err(RequestError::Socket)?;
     s.set_write_timeout(Some(REQUEST_TIMEOUT))
-        .map_err(|e| e.to_string())?;
+        .map_err(RequestError::Socket)?;
     // `requests`' default headers (Host first, from urllib3), then the spec's, which replace
     // a default of the same name in its place.
     let mut headers: Vec<(String, String)> = vec![
@@ -321,11 +357,11 @@ fn exchange(
         msg.extend_from_slice(b);
     }
     s.write_all(&msg)
-        .map_err(|e| format!("sending the request: {e}"))?;
+        .map_err(RequestError::io("sending the request"))?;
     let mut r = BufReader::new(s);
     loop {
         let (status, headers) =
-            read_head(&mut r).map_err(|e| format!("reading the response: {e}"))?;
+            read_head(&mut r).map_err(RequestError::io("reading the response"))?;
         if (100..200).contains(&status) && status != 101 {
             continue;
         }
@@ -334,7 +370,7 @@ fn exchange(
             Vec::new()
         } else {
             read_body(&mut r, &headers, true)
-                .map_err(|e| format!("reading the response body: {e}"))?
+                .map_err(RequestError::io("reading the response body"))?
                 .0
         };
         return Ok((status, headers, raw));

@@ -21,7 +21,7 @@ pub mod http;
 pub mod run;
 
 use crate::case::{Case, Expect, Limits, Module, Run as CaseRun, Setup, Spec as CaseSpec};
-use anyhow::{Context, Result, bail};
+use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -362,8 +362,8 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, what: impl std::fmt::Display) -> anyhow::Error {
-        anyhow::anyhow!("{}: {what}", self.file.display())
+    fn err(&self, what: impl std::fmt::Display) -> Error {
+        Error::suite(self.file, what)
     }
 
     fn count(&mut self, n: usize) -> Result<()> {
@@ -781,14 +781,16 @@ fn parse_server(ctx: &mut Ctx<'_>, i: usize, v: &Value) -> Result<Server> {
 /// `wasi_testsuite_spec` fuzz target use it.
 pub fn parse_testsuite_spec(text: &str, file: &Path) -> Result<TestSpec> {
     if text.len() as u64 > MAX_SPEC_BYTES {
-        bail!(
-            "{}: {} bytes, larger than the {MAX_SPEC_BYTES}-byte bound for a test spec",
-            file.display(),
-            text.len()
-        );
+        return Err(Error::suite(
+            file,
+            format!(
+                "{} bytes, larger than the {MAX_SPEC_BYTES}-byte bound for a test spec",
+                text.len()
+            ),
+        ));
     }
     let v: Value = serde_json::from_str(text)
-        .map_err(|e| anyhow::anyhow!("{}: invalid test spec: {e}", file.display()))?;
+        .map_err(|e| Error::suite(file, format!("invalid test spec: {e}")))?;
     let mut ctx = Ctx { file, items: 0 };
     let Value::Object(obj) = &v else {
         return Err(ctx.err(format!("a test spec must be an object, not {}", kind(&v))));
@@ -911,7 +913,7 @@ pub fn parse_testsuite_spec(text: &str, file: &Path) -> Result<TestSpec> {
 
 /// Upstream's `TestCaseValidator`: a dry run that checks every operation has what it needs (a
 /// running guest, a stream of the right kind) and that the spec ends with no guest running.
-fn validate(spec: &TestSpec) -> Result<(), String> {
+fn validate(spec: &TestSpec) -> Result<()> {
     #[derive(PartialEq, Clone, Copy, Debug)]
     enum Kind {
         Readable,
@@ -924,21 +926,27 @@ fn validate(spec: &TestSpec) -> Result<(), String> {
         |streams: &BTreeMap<String, Kind>, i: usize, op: &str, id: &str, want: Kind| match streams
             .get(id)
         {
-            None => Err(format!("operation {i} ({op}): no such stream: {id}")),
-            Some(k) if *k != want => Err(format!(
+            None => Err(Error::Rule(format!(
+                "operation {i} ({op}): no such stream: {id}"
+            ))),
+            Some(k) if *k != want => Err(Error::Rule(format!(
                 "operation {i} ({op}): expected a {want:?} stream, but `{id}` is {k:?}"
-            )),
+            ))),
             Some(_) => Ok(()),
         };
     for (i, op) in spec.operations.iter().enumerate() {
         let name = op.name();
         if !matches!(op, Op::Run(_)) && !running {
-            return Err(format!("operation {i} ({name}): no process running"));
+            return Err(Error::Rule(format!(
+                "operation {i} ({name}): no process running"
+            )));
         }
         match op {
             Op::Run(_) => {
                 if running {
-                    return Err(format!("operation {i} (run): process still running"));
+                    return Err(Error::Rule(format!(
+                        "operation {i} (run): process still running"
+                    )));
                 }
                 for (id, k) in [
                     ("stdin", Kind::Writable),
@@ -946,7 +954,9 @@ fn validate(spec: &TestSpec) -> Result<(), String> {
                     ("stderr", Kind::Readable),
                 ] {
                     if streams.insert(id.into(), k).is_some() {
-                        return Err(format!("operation {i} (run): stream exists: {id}"));
+                        return Err(Error::Rule(format!(
+                            "operation {i} (run): stream exists: {id}"
+                        )));
                     }
                 }
                 running = true;
@@ -955,7 +965,9 @@ fn validate(spec: &TestSpec) -> Result<(), String> {
             Op::Read { id, .. } => stream(&streams, i, name, id, Kind::Readable)?,
             Op::Connect { id } => {
                 if streams.insert(id.clone(), Kind::Socket).is_some() {
-                    return Err(format!("operation {i} (connect): stream exists: {id}"));
+                    return Err(Error::Rule(format!(
+                        "operation {i} (connect): stream exists: {id}"
+                    )));
                 }
             }
             Op::Send { id, .. } | Op::Recv { id, .. } => {
@@ -969,7 +981,9 @@ fn validate(spec: &TestSpec) -> Result<(), String> {
         }
     }
     if running || !streams.is_empty() {
-        return Err("the operations must end with `wait` (a process is still running)".into());
+        return Err(Error::Rule(
+            "the operations must end with `wait` (a process is still running)".into(),
+        ));
     }
     Ok(())
 }
@@ -1022,10 +1036,11 @@ fn read_manifest(dir: &Path, canon: &Path) -> Result<(String, WasiVersion)> {
     let Some(text) = read_file(canon, &path, MAX_MANIFEST_BYTES)? else {
         return Ok((name, version));
     };
-    let v: Value = serde_json::from_slice(&text)
-        .with_context(|| format!("{}: invalid JSON", path.display()))?;
+    let v: Value = serde_json::from_slice(&text).map_err(Error::invalid::<serde_json::Error>(
+        format!("{}: invalid JSON", path.display()),
+    ))?;
     let Value::Object(obj) = v else {
-        bail!("{}: a manifest must be an object", path.display());
+        return Err(Error::suite(&path, "a manifest must be an object"));
     };
     for (k, v) in obj {
         match (k.as_str(), v) {
@@ -1033,8 +1048,15 @@ fn read_manifest(dir: &Path, canon: &Path) -> Result<(String, WasiVersion)> {
             ("version", Value::String(s)) if WasiVersion::parse(&s).is_some() => {
                 version = WasiVersion::parse(&s).unwrap_or(version)
             }
-            ("name" | "version", v) => bail!("{}: invalid `{k}`: {v}", path.display()),
-            (k, v) => bail!("{}: unexpected manifest option: {k}={v}", path.display()),
+            ("name" | "version", v) => {
+                return Err(Error::suite(&path, format!("invalid `{k}`: {v}")));
+            }
+            (k, v) => {
+                return Err(Error::suite(
+                    &path,
+                    format!("unexpected manifest option: {k}={v}"),
+                ));
+            }
         }
     }
     Ok((name, version))
@@ -1046,29 +1068,31 @@ fn read_file(canon: &Path, path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(e) => return Err(Error::io("reading", path)(e)),
     };
     if meta.file_type().is_symlink() {
         inside(canon, path)?;
     }
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(Error::io("reading", path))?;
     if !meta.is_file() {
-        bail!("{}: not a regular file", path.display());
+        return Err(Error::suite(path, "not a regular file"));
     }
     if meta.len() > max {
-        bail!(
-            "{}: {} bytes, larger than the {max}-byte bound",
-            path.display(),
-            meta.len()
-        );
+        return Err(Error::suite(
+            path,
+            format!("{} bytes, larger than the {max}-byte bound", meta.len()),
+        ));
     }
     let mut buf = Vec::new();
     use std::io::Read;
     std::fs::File::open(path)
         .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
-        .with_context(|| format!("reading {}", path.display()))?;
+        .map_err(Error::io("reading", path))?;
     if buf.len() as u64 > max {
-        bail!("{}: larger than the {max}-byte bound", path.display());
+        return Err(Error::suite(
+            path,
+            format!("larger than the {max}-byte bound"),
+        ));
     }
     Ok(Some(buf))
 }
@@ -1076,16 +1100,28 @@ fn read_file(canon: &Path, path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
 /// The canonical form of `path`, which must lie inside `canon` (the directory given to the
 /// loader): a path that is, or passes through, a symlink leading out of it is refused.
 fn inside(canon: &Path, path: &Path) -> Result<PathBuf> {
-    let real =
-        std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?;
+    let real = std::fs::canonicalize(path).map_err(Error::io("resolving", path))?;
     if !real.starts_with(canon) {
-        bail!(
-            "{} leads outside the testsuite directory (to {}): refused",
-            path.display(),
-            real.display()
-        );
+        return Err(outside(path, &real));
     }
     Ok(real)
+}
+
+/// A path that leads out of the directory given to the loader.
+fn outside(path: &Path, real: &Path) -> Error {
+    Error::Rule(format!(
+        "{} leads outside the testsuite directory (to {}): refused",
+        path.display(),
+        real.display()
+    ))
+}
+
+/// A fixture that breaks a rule or a bound.
+fn fixture(path: &Path, why: impl std::fmt::Display) -> Error {
+    Error::Fixture {
+        dir: path.to_path_buf(),
+        why: why.to_string(),
+    }
 }
 
 /// Snapshot a fixture dir: every entry, bounded; symlinks recorded, never followed.
@@ -1103,7 +1139,7 @@ fn snapshot_fixture(canon: &Path, dir: &Path, rel: &str, total: &mut u64) -> Res
                     Ok(real) => real,
                     // A dangling link: where it points still decides.
                     Err(_) => {
-                        let target = std::fs::read_link(&at)?;
+                        let target = std::fs::read_link(&at).map_err(Error::io("reading", &at))?;
                         let base = at
                             .parent()
                             .and_then(|p| std::fs::canonicalize(p).ok())
@@ -1112,11 +1148,7 @@ fn snapshot_fixture(canon: &Path, dir: &Path, rel: &str, total: &mut u64) -> Res
                     }
                 };
                 if !real.starts_with(canon) {
-                    bail!(
-                        "{} leads outside the testsuite directory (to {}): refused",
-                        at.display(),
-                        real.display()
-                    );
+                    return Err(outside(&at, &real));
                 }
             }
             Ok(_) => {}
@@ -1126,7 +1158,7 @@ fn snapshot_fixture(canon: &Path, dir: &Path, rel: &str, total: &mut u64) -> Res
     let meta = match std::fs::symlink_metadata(&path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Fixture::Missing),
-        Err(e) => return Err(e).with_context(|| format!("fixture {}", path.display())),
+        Err(e) => return Err(Error::io("fixture", &path)(e)),
     };
     let real = inside(canon, &path)?;
     if !meta.is_dir() && !std::fs::metadata(&real).is_ok_and(|m| m.is_dir()) {
@@ -1136,42 +1168,44 @@ fn snapshot_fixture(canon: &Path, dir: &Path, rel: &str, total: &mut u64) -> Res
     let mut stack = vec![(real.clone(), String::new(), 0usize)];
     while let Some((d, r, depth)) = stack.pop() {
         if depth > MAX_FIXTURE_DEPTH {
-            bail!(
-                "fixture {}: nests deeper than {MAX_FIXTURE_DEPTH} levels",
-                path.display()
-            );
+            return Err(fixture(
+                &path,
+                format!("nests deeper than {MAX_FIXTURE_DEPTH} levels"),
+            ));
         }
         let mut children = Vec::new();
-        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let e = e?;
+        for e in std::fs::read_dir(&d).map_err(Error::io("reading", &d))? {
+            let e = e.map_err(Error::io("reading", &d))?;
             children.push(e);
             if entries.len() + children.len() > MAX_FIXTURE_ENTRIES {
-                bail!(
-                    "fixture {}: more than {MAX_FIXTURE_ENTRIES} entries",
-                    path.display()
-                );
+                return Err(fixture(
+                    &path,
+                    format!("more than {MAX_FIXTURE_ENTRIES} entries"),
+                ));
             }
         }
         children.sort_by_key(|e| e.file_name());
         for e in children {
             let name = e.file_name();
             let Some(name) = name.to_str() else {
-                bail!("fixture {}: a file name is not UTF-8", d.display());
+                return Err(fixture(&d, "a file name is not UTF-8"));
             };
             let r = if r.is_empty() {
                 name.to_string()
             } else {
                 format!("{r}/{name}")
             };
-            let ft = e.file_type()?;
+            let ft = e.file_type().map_err(Error::io("reading", e.path()))?;
             if ft.is_symlink() {
-                let t = std::fs::read_link(e.path())?;
+                let t = std::fs::read_link(e.path()).map_err(Error::io("reading", e.path()))?;
                 if !link_stays_inside(&r, &t) {
-                    bail!(
-                        "fixture {}: the symlink {r} points outside the fixture ({}): refused",
-                        path.display(),
-                        t.display()
-                    );
+                    return Err(fixture(
+                        &path,
+                        format!(
+                            "the symlink {r} points outside the fixture ({}): refused",
+                            t.display()
+                        ),
+                    ));
                 }
                 entries.push((r, FixtureEntry::Symlink(t)));
             } else if ft.is_dir() {
@@ -1181,14 +1215,16 @@ fn snapshot_fixture(canon: &Path, dir: &Path, rel: &str, total: &mut u64) -> Res
                 let bytes = read_nofollow(&e.path(), MAX_FIXTURE_FILE)?;
                 *total += bytes.len() as u64;
                 if *total > MAX_FIXTURE_TOTAL {
-                    bail!("fixtures hold more than {MAX_FIXTURE_TOTAL} bytes in all");
+                    return Err(Error::Rule(format!(
+                        "fixtures hold more than {MAX_FIXTURE_TOTAL} bytes in all"
+                    )));
                 }
                 entries.push((r, FixtureEntry::File(bytes.into())));
             } else {
-                bail!(
-                    "fixture {}: {r} is not a file, directory or symlink",
-                    path.display()
-                );
+                return Err(fixture(
+                    &path,
+                    format!("{r} is not a file, directory or symlink"),
+                ));
             }
         }
     }
@@ -1248,25 +1284,23 @@ fn read_nofollow(path: &Path, max: u64) -> Result<Vec<u8>> {
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .with_context(|| format!("reading fixture {}", path.display()))?;
-    let m = f.metadata()?;
+        .map_err(Error::io("reading fixture", path))?;
+    let m = f.metadata().map_err(Error::io("reading fixture", path))?;
     if !m.is_file() {
-        bail!("fixture {}: not a regular file", path.display());
+        return Err(fixture(path, "not a regular file"));
     }
     if m.len() > max {
-        bail!(
-            "fixture {}: {} bytes, larger than the {max}-byte bound",
-            path.display(),
-            m.len()
-        );
+        return Err(fixture(
+            path,
+            format!("{} bytes, larger than the {max}-byte bound", m.len()),
+        ));
     }
     let mut buf = Vec::new();
-    f.take(max + 1).read_to_end(&mut buf)?;
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(Error::io("reading fixture", path))?;
     if buf.len() as u64 > max {
-        bail!(
-            "fixture {}: larger than the {max}-byte bound",
-            path.display()
-        );
+        return Err(fixture(path, format!("larger than the {max}-byte bound")));
     }
     Ok(buf)
 }
@@ -1294,7 +1328,7 @@ fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
             return Ok(true);
         }
         Ok(std::fs::read_dir(d)
-            .with_context(|| format!("cannot read test suite directory {}", d.display()))?
+            .map_err(Error::io("cannot read test suite directory", d))?
             .filter_map(|e| e.ok())
             .any(|e| e.path().extension().is_some_and(|x| x == "wasm")))
     };
@@ -1307,15 +1341,18 @@ fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
     while let Some((d, depth)) = stack.pop() {
         visited += 1;
         if visited > MAX_DISCOVERY_DIRS {
-            bail!(
-                "{}: more than {MAX_DISCOVERY_DIRS} directories below it",
-                dir.display()
-            );
+            return Err(Error::suite(
+                dir,
+                format!("more than {MAX_DISCOVERY_DIRS} directories below it"),
+            ));
         }
         if std::fs::symlink_metadata(d.join("manifest.json")).is_ok() {
             found.push(d.clone());
             if found.len() > MAX_SUITES {
-                bail!("{}: more than {MAX_SUITES} suites below it", dir.display());
+                return Err(Error::suite(
+                    dir,
+                    format!("more than {MAX_SUITES} suites below it"),
+                ));
             }
             continue;
         }
@@ -1333,10 +1370,10 @@ fn discover(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     found.sort();
     if found.is_empty() {
-        bail!(
-            "{}: no WASI testsuite here (no manifest.json or *.wasm in it, and no manifest.json below it)",
-            dir.display()
-        );
+        return Err(Error::suite(
+            dir,
+            "no WASI testsuite here (no manifest.json or *.wasm in it, and no manifest.json below it)",
+        ));
     }
     Ok(found)
 }
@@ -1350,8 +1387,8 @@ pub fn load_wasi_testsuite(dir: &Path) -> Result<(String, Vec<Case>)> {
     let mut total = 0u64;
     // Nothing is read from outside the directory given: a path that leads out of it through a
     // symlink is refused, whatever it points at.
-    let boundary = std::fs::canonicalize(dir)
-        .with_context(|| format!("cannot read test suite directory {}", dir.display()))?;
+    let boundary =
+        std::fs::canonicalize(dir).map_err(Error::io("cannot read test suite directory", dir))?;
     for suite in discover(dir)? {
         let (name, mut c) = load_suite(&suite, &boundary, &mut total)?;
         // A manifest without tests (upstream keeps one among its sources) adds nothing.
@@ -1362,7 +1399,7 @@ pub fn load_wasi_testsuite(dir: &Path) -> Result<(String, Vec<Case>)> {
         names.push(name);
         cases.append(&mut c);
         if cases.len() > MAX_TESTS {
-            bail!("{}: more than {MAX_TESTS} tests", dir.display());
+            return Err(Error::suite(dir, format!("more than {MAX_TESTS} tests")));
         }
     }
     if names.is_empty() {
@@ -1370,11 +1407,13 @@ pub fn load_wasi_testsuite(dir: &Path) -> Result<(String, Vec<Case>)> {
     }
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(w) = cases.windows(2).find(|w| w[0].id == w[1].id) {
-        bail!(
-            "{}: two tests have the case id {} (suite names or test names collide)",
-            dir.display(),
-            w[0].id
-        );
+        return Err(Error::suite(
+            dir,
+            format!(
+                "two tests have the case id {} (suite names or test names collide)",
+                w[0].id
+            ),
+        ));
     }
     Ok((names.join(" + "), cases))
 }
@@ -1386,12 +1425,12 @@ fn load_suite(dir: &Path, canon: &Path, total: &mut u64) -> Result<(String, Vec<
         s => s,
     };
     let mut wasm = Vec::new();
-    for e in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = e?.path();
+    for e in std::fs::read_dir(dir).map_err(Error::io("reading", dir))? {
+        let p = e.map_err(Error::io("reading", dir))?.path();
         if p.extension().is_some_and(|x| x == "wasm") {
             wasm.push(p);
             if wasm.len() > MAX_TESTS {
-                bail!("{}: more than {MAX_TESTS} tests", dir.display());
+                return Err(Error::suite(dir, format!("more than {MAX_TESTS} tests")));
             }
         }
     }
@@ -1405,18 +1444,19 @@ fn load_suite(dir: &Path, canon: &Path, total: &mut u64) -> Result<(String, Vec<
             .unwrap_or_default();
         // The module: a regular file inside the suite, of bounded size (read when it runs).
         let real = inside(canon, &w)?;
-        let meta = std::fs::metadata(&w).with_context(|| format!("reading {}", w.display()))?;
+        let meta = std::fs::metadata(&w).map_err(Error::io("reading", &w))?;
         if !meta.is_file() || meta.len() > MAX_WASM_BYTES {
-            bail!(
-                "{}: not a regular file of at most {MAX_WASM_BYTES} bytes",
-                w.display()
-            );
+            return Err(Error::suite(
+                &w,
+                format!("not a regular file of at most {MAX_WASM_BYTES} bytes"),
+            ));
         }
         let spec_path = w.with_extension("json");
         let spec = match read_file(canon, &spec_path, MAX_SPEC_BYTES)? {
             Some(bytes) => parse_testsuite_spec(
-                std::str::from_utf8(&bytes)
-                    .with_context(|| format!("{}: not UTF-8", spec_path.display()))?,
+                std::str::from_utf8(&bytes).map_err(Error::invalid::<std::str::Utf8Error>(
+                    format!("{}: not UTF-8", spec_path.display()),
+                ))?,
                 &spec_path,
             )?,
             None => TestSpec::default(),
@@ -1435,7 +1475,7 @@ fn load_suite(dir: &Path, canon: &Path, total: &mut u64) -> Result<(String, Vec<
         }
         let test_name = sanitize(&stem, false);
         if test_name.is_empty() {
-            bail!("{}: the test name gives an empty case id", w.display());
+            return Err(Error::suite(&w, "the test name gives an empty case id"));
         }
         cases.push(Case {
             id: format!("{category}/{test_name}"),
