@@ -1,7 +1,7 @@
 //! Loading cases: our suite format (`suites/<category>/<case-id>/{case.toml,module.wat}`, see
 //! `suites/README.md`). The WASI testsuite format is read in [`crate::testsuite`].
 
-use anyhow::{Context, Result, bail};
+use crate::error::{Error, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -180,7 +180,7 @@ impl Expect {
     /// Reject combinations no run can satisfy, or that say one thing twice in two ways: every
     /// key present must hold, so a case that pairs contradictory keys could never pass, and
     /// one that pairs `settles` with a particular end means something other than it says.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<()> {
         let ends = [
             ("exit_code", self.exit_code.is_some()),
             ("trap = true", self.trap == Some(true)),
@@ -188,22 +188,26 @@ impl Expect {
         ];
         let named: Vec<&str> = ends.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
         if self.settles == Some(true) && !named.is_empty() {
-            return Err(format!(
+            return Err(Error::Rule(format!(
                 "`settles = true` accepts any end of the run; it contradicts `{}`",
                 named.join("`, `")
-            ));
+            )));
         }
         if self.settles == Some(false) {
-            return Err("`settles = false` means nothing: leave the key out".into());
-        }
-        if named.len() > 1 && named != ["trap = true", "refused = true"] {
-            return Err(format!(
-                "`{}` cannot all hold: a run ends one way",
-                named.join("`, `")
+            return Err(Error::Rule(
+                "`settles = false` means nothing: leave the key out".into(),
             ));
         }
+        if named.len() > 1 && named != ["trap = true", "refused = true"] {
+            return Err(Error::Rule(format!(
+                "`{}` cannot all hold: a run ends one way",
+                named.join("`, `")
+            )));
+        }
         if self.refused == Some(true) && self.trap == Some(false) {
-            return Err("`refused = true` with `trap = false`: pick one".into());
+            return Err(Error::Rule(
+                "`refused = true` with `trap = false`: pick one".into(),
+            ));
         }
         for (name, exact, prefix, contains, not_contains) in [
             (
@@ -225,12 +229,14 @@ impl Expect {
                 if let Some(p) = prefix
                     && !x.starts_with(p.as_str())
                 {
-                    return Err(format!("`{name}` does not start with `{name}_prefix`"));
+                    return Err(Error::Rule(format!(
+                        "`{name}` does not start with `{name}_prefix`"
+                    )));
                 }
                 if let Some(c) = contains.iter().find(|c| !x.contains(c.as_str())) {
-                    return Err(format!(
+                    return Err(Error::Rule(format!(
                         "`{name}` does not contain {c:?} of `{name}_contains`"
-                    ));
+                    )));
                 }
             }
             if let Some(c) = not_contains.iter().find(|n| {
@@ -238,7 +244,9 @@ impl Expect {
                     || prefix.as_ref().is_some_and(|p| p.contains(n.as_str()))
                     || exact.as_ref().is_some_and(|x| x.contains(n.as_str()))
             }) {
-                return Err(format!("{c:?} is both required and forbidden on {name}"));
+                return Err(Error::Rule(format!(
+                    "{c:?} is both required and forbidden on {name}"
+                )));
             }
         }
         if let Some(f) = self
@@ -246,7 +254,9 @@ impl Expect {
             .iter()
             .find(|f| self.files_absent.contains(f))
         {
-            return Err(format!("{f:?} is in both files_present and files_absent"));
+            return Err(Error::Rule(format!(
+                "{f:?} is in both files_present and files_absent"
+            )));
         }
         Ok(())
     }
@@ -282,9 +292,10 @@ impl Case {
     /// Compile the guest to a binary.
     pub fn wasm(&self) -> Result<Vec<u8>> {
         match &self.module {
-            Module::Wat(p) => {
-                wat::parse_file(p).with_context(|| format!("compiling {}", p.display()))
-            }
+            Module::Wat(p) => wat::parse_file(p).map_err(|e| Error::Wat {
+                file: p.clone(),
+                source: Box::new(e),
+            }),
             Module::Wasm(p) => read_module(p),
             Module::Bytes(b) => Ok(b.as_ref().clone()),
         }
@@ -296,17 +307,17 @@ impl Case {
 /// swapped since then is caught here.
 pub fn read_module(p: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
-    let f = std::fs::File::open(p).with_context(|| format!("reading {}", p.display()))?;
-    if !f.metadata()?.is_file() {
-        bail!("{}: not a regular file", p.display());
+    let f = std::fs::File::open(p).map_err(Error::io("reading", p))?;
+    if !f.metadata().map_err(Error::io("reading", p))?.is_file() {
+        return Err(Error::suite(p, "not a regular file"));
     }
     let max = crate::testsuite::MAX_WASM_BYTES;
     let mut buf = Vec::new();
     f.take(max + 1)
         .read_to_end(&mut buf)
-        .with_context(|| format!("reading {}", p.display()))?;
+        .map_err(Error::io("reading", p))?;
     if buf.len() as u64 > max {
-        bail!("{}: larger than {max} bytes", p.display());
+        return Err(Error::suite(p, format!("larger than {max} bytes")));
     }
     Ok(buf)
 }
@@ -315,14 +326,15 @@ pub fn read_module(p: &Path) -> Result<Vec<u8>> {
 pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
     let mut cases = Vec::new();
     let mut categories: Vec<_> = std::fs::read_dir(root)
-        .with_context(|| format!("cannot read suite directory {}", root.display()))?
+        .map_err(Error::io("cannot read suite directory", root))?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
         .collect();
     categories.sort_by_key(|e| e.file_name());
     for cat in categories {
         let category = cat.file_name().to_string_lossy().into_owned();
-        let mut dirs: Vec<_> = std::fs::read_dir(cat.path())?
+        let mut dirs: Vec<_> = std::fs::read_dir(cat.path())
+            .map_err(Error::io("cannot read suite directory", cat.path()))?
             .filter_map(|e| e.ok())
             .filter(|e| e.path().is_dir())
             .collect();
@@ -333,32 +345,39 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
             if !toml_path.is_file() {
                 continue;
             }
-            let text = std::fs::read_to_string(&toml_path)
-                .with_context(|| format!("reading {}", toml_path.display()))?;
-            let spec: Spec = toml::from_str(&text)
-                .with_context(|| format!("{}: invalid case", toml_path.display()))?;
+            let text =
+                std::fs::read_to_string(&toml_path).map_err(Error::io("reading", &toml_path))?;
+            let spec: Spec = toml::from_str(&text).map_err(Error::invalid(format!(
+                "{}: invalid case",
+                toml_path.display()
+            )))?;
             spec.expect
                 .validate()
-                .map_err(|e| anyhow::anyhow!("{}: [expect] {e}", toml_path.display()))?;
+                .map_err(|e| Error::suite(&toml_path, format!("[expect] {e}")))?;
             let p2 = p2_spec(&text, &spec)
-                .with_context(|| format!("{}: invalid [p2]", toml_path.display()))?
+                .map_err(Error::invalid(format!(
+                    "{}: invalid [p2]",
+                    toml_path.display()
+                )))?
                 .map(std::sync::Arc::new);
             for r in &spec.requires {
                 if !FEATURES.contains(&r.as_str()) {
-                    bail!(
-                        "{}: unknown `requires` entry `{r}` (known: {})",
-                        toml_path.display(),
-                        FEATURES.join(", ")
-                    );
+                    return Err(Error::suite(
+                        &toml_path,
+                        format!(
+                            "unknown `requires` entry `{r}` (known: {})",
+                            FEATURES.join(", ")
+                        ),
+                    ));
                 }
             }
             if let Some(n) = &spec.run.network
                 && n != "inherit"
             {
-                bail!(
-                    "{}: [run] network must be \"inherit\" (or absent), not {n:?}",
-                    toml_path.display()
-                );
+                return Err(Error::suite(
+                    &toml_path,
+                    format!("[run] network must be \"inherit\" (or absent), not {n:?}"),
+                ));
             }
             if let Some(c) = spec
                 .expect
@@ -366,31 +385,33 @@ pub fn load_suite(root: &Path) -> Result<Vec<Case>> {
                 .iter()
                 .find(|c| !matches!(c.as_str(), "tcp" | "udp"))
             {
-                bail!(
-                    "{}: [expect] canary entries are \"tcp\" or \"udp\", not {c:?}",
-                    toml_path.display()
-                );
+                return Err(Error::suite(
+                    &toml_path,
+                    format!("[expect] canary entries are \"tcp\" or \"udp\", not {c:?}"),
+                ));
             }
             if !spec.expect.canary.is_empty() && spec.run.network.is_none() {
-                bail!(
-                    "{}: [expect] canary needs [run] network: without a grant, reaching a \
-                     canary is an escape",
-                    toml_path.display()
-                );
+                return Err(Error::suite(
+                    &toml_path,
+                    "[expect] canary needs [run] network: without a grant, reaching a canary \
+                     is an escape",
+                ));
             }
             for p in &spec.run.dirs {
                 if !matches!(p.mode.as_str(), "rw" | "ro" | "ro-files") {
-                    bail!(
-                        "{}: dir mode must be \"rw\", \"ro\" or \"ro-files\", not {:?}",
-                        toml_path.display(),
-                        p.mode
-                    );
+                    return Err(Error::suite(
+                        &toml_path,
+                        format!(
+                            "dir mode must be \"rw\", \"ro\" or \"ro-files\", not {:?}",
+                            p.mode
+                        ),
+                    ));
                 }
                 check_relative(&toml_path, &p.host)?;
             }
             let module = dir.join("module.wat");
             if !module.is_file() {
-                bail!("{}: missing module.wat", dir.display());
+                return Err(Error::suite(&dir, "missing module.wat"));
             }
             cases.push(Case {
                 id: format!("{category}/{}", d.file_name().to_string_lossy()),
@@ -414,30 +435,38 @@ fn p2_spec(text: &str, spec: &Spec) -> Result<Option<Spec>> {
         return Ok(None);
     };
     if overlay.why.trim().is_empty() {
-        bail!("`why` must say what differs as a component, and why");
+        return Err(Error::Rule(
+            "`why` must say what differs as a component, and why".into(),
+        ));
     }
     if overlay.not_applicable {
         if !overlay.expect.is_empty() {
-            bail!("`not_applicable = true` runs nothing: `expect` would never be checked");
+            return Err(Error::Rule(
+                "`not_applicable = true` runs nothing: `expect` would never be checked".into(),
+            ));
         }
         return Ok(None);
     }
     if overlay.expect.is_empty() {
-        bail!("`expect` is empty: a [p2] table changes at least one key");
+        return Err(Error::Rule(
+            "`expect` is empty: a [p2] table changes at least one key".into(),
+        ));
     }
     let mut table: toml::Table = toml::from_str(text)?;
     let expect = table
         .entry("expect")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     let Some(expect) = expect.as_table_mut() else {
-        bail!("[expect] is not a table");
+        return Err(Error::Rule("[expect] is not a table".into()));
     };
     for (k, v) in &overlay.expect {
         expect.insert(k.clone(), v.clone());
     }
     table.remove("p2");
-    let merged: Spec = table.try_into().context("the [expect] it makes")?;
-    merged.expect.validate().map_err(anyhow::Error::msg)?;
+    let merged: Spec = table
+        .try_into()
+        .map_err(Error::invalid::<toml::de::Error>("the [expect] it makes"))?;
+    merged.expect.validate()?;
     Ok(Some(merged))
 }
 
@@ -448,10 +477,10 @@ fn check_relative(file: &Path, p: &str) -> Result<()> {
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir))
     {
-        bail!(
-            "{}: `{p}` must be a relative path inside the work dir",
-            file.display()
-        );
+        return Err(Error::suite(
+            file,
+            format!("`{p}` must be a relative path inside the work dir"),
+        ));
     }
     Ok(())
 }
@@ -544,8 +573,9 @@ pub fn load_cases(
         ),
     };
     if let Some(f) = filter {
-        let re =
-            regex::Regex::new(f).with_context(|| format!("--filter {f:?} is not a valid regex"))?;
+        let re = regex::Regex::new(f).map_err(Error::invalid::<regex::Error>(format!(
+            "--filter {f:?} is not a valid regex"
+        )))?;
         cases.retain(|c| re.is_match(&c.id));
     }
     Ok((name, cases))
@@ -567,7 +597,7 @@ mod tests {
     }
 
     fn err(case_toml: &str) -> String {
-        format!("{:#}", load_one(case_toml).unwrap_err())
+        load_one(case_toml).unwrap_err().with_causes().to_string()
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! advisory = "GHSA-…"        # optional: the public advisory it matches
 //! ```
 
-use anyhow::{Context, Result, bail};
+use crate::error::{Error, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -101,19 +101,22 @@ impl Expectations {
         } else {
             path.to_path_buf()
         };
-        let meta =
-            std::fs::metadata(&file).with_context(|| format!("reading {}", file.display()))?;
+        let origin = file.display().to_string();
+        let meta = std::fs::metadata(&file).map_err(Error::io("reading", &file))?;
         if meta.len() > MAX_FILE {
-            bail!(
-                "{}: {} bytes, more than an expectations file may hold ({MAX_FILE})",
-                file.display(),
-                meta.len()
-            );
+            return Err(Error::Expectations {
+                origin,
+                why: format!(
+                    "{} bytes, more than an expectations file may hold ({MAX_FILE})",
+                    meta.len()
+                ),
+            });
         }
-        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        let text = std::str::from_utf8(&bytes)
-            .with_context(|| format!("{}: not UTF-8", file.display()))?;
-        Self::parse(text, &file.display().to_string()).map(|mut e| {
+        let bytes = std::fs::read(&file).map_err(Error::io("reading", &file))?;
+        let text = std::str::from_utf8(&bytes).map_err(Error::invalid::<std::str::Utf8Error>(
+            format!("{origin}: not UTF-8"),
+        ))?;
+        Self::parse(text, &origin).map(|mut e| {
             e.info = Some(ExpectationsInfo {
                 file: file
                     .file_name()
@@ -127,8 +130,13 @@ impl Expectations {
 
     /// Parse a list; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let f: File =
-            toml::from_str(text).with_context(|| format!("{origin}: invalid expectations"))?;
+        let f: File = toml::from_str(text).map_err(Error::invalid::<toml::de::Error>(format!(
+            "{origin}: invalid expectations"
+        )))?;
+        let refuse = |why: String| Error::Expectations {
+            origin: origin.to_string(),
+            why,
+        };
         let mut entries = BTreeMap::new();
         for k in f.known {
             let expected = if k.outcome == "any" {
@@ -136,15 +144,17 @@ impl Expectations {
             } else {
                 match k.outcome.parse::<OutcomeKind>() {
                     Ok(kind) if kind.is_failure() => Expected::Kind(kind),
-                    Ok(kind) => bail!(
-                        "{origin}: `{}`: a known failure cannot expect `{kind}`",
-                        k.case
-                    ),
-                    Err(e) => bail!("{origin}: `{}`: {e} (or `any`)", k.case),
+                    Ok(kind) => {
+                        return Err(refuse(format!(
+                            "`{}`: a known failure cannot expect `{kind}`",
+                            k.case
+                        )));
+                    }
+                    Err(e) => return Err(refuse(format!("`{}`: {e} (or `any`)", k.case))),
                 }
             };
             if entries.contains_key(&k.case) {
-                bail!("{origin}: `{}` listed twice", k.case);
+                return Err(refuse(format!("`{}` listed twice", k.case)));
             }
             entries.insert(
                 k.case,
@@ -227,7 +237,8 @@ mod tests {
             ("[[known]]\ncase = \"a\"\n", "invalid expectations"),
         ] {
             let e = Expectations::parse(text, "t.toml").unwrap_err();
-            assert!(format!("{e:#}").contains(msg), "{e:#}");
+            let e = e.with_causes().to_string();
+            assert!(e.contains(msg), "{e}");
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod case;
 pub mod command;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod error;
 pub mod expectations;
 pub mod generated;
 pub mod runner;
@@ -15,5 +16,6 @@ pub mod workdir;
 pub mod world;
 
 pub use case::{Case, load_suite, load_wasi_testsuite, suite_digest};
+pub use error::{Error, Result};
 pub use expectations::Expectations;
 pub use runtime::Runtime;

@@ -197,7 +197,7 @@ fn execute(
         Err(e) => {
             return (
                 Outcome::Error {
-                    why: format!("{e:#}"),
+                    why: e.with_causes().to_string(),
                 },
                 Evidence::default(),
             );
@@ -279,7 +279,7 @@ fn execute(
         Err(e) => {
             return (
                 Outcome::Error {
-                    why: format!("setting up the work dir: {e:#}"),
+                    why: format!("setting up the work dir: {}", e.with_causes()),
                 },
                 Evidence::default(),
             );
@@ -326,7 +326,7 @@ fn execute(
         Err(e) => {
             return (
                 Outcome::Error {
-                    why: format!("{e:#}"),
+                    why: e.with_causes().to_string(),
                 },
                 Evidence::default(),
             );
@@ -410,18 +410,18 @@ fn judge(
                 "with the network granted, the guest never reached the {p} canary{}",
                 match check(case, work, raw) {
                     Ok(()) => String::new(),
-                    Err(why) => format!(" ({why})"),
+                    Err(Mismatch(why)) => format!(" ({why})"),
                 }
             ),
         };
     }
     match check(case, work, raw) {
         Ok(()) => Outcome::Pass,
-        Err(why) => Outcome::Fail { why },
+        Err(Mismatch(why)) => Outcome::Fail { why },
     }
 }
 
-fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
+fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), Mismatch> {
     let e = &case.spec.expect;
     let stdout = String::from_utf8_lossy(&raw.stdout);
     let stderr = String::from_utf8_lossy(&raw.stderr);
@@ -432,19 +432,19 @@ fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
         other => format!("{other:?}"),
     };
     if e.refused == Some(true) && !matches!(raw.end, End::Refused(_)) {
-        return Err(format!(
+        return mismatch(format!(
             "expected the module to be refused, but it {}",
             describe(&raw.end)
         ));
     }
     if e.trap == Some(true) && !matches!(raw.end, End::Trapped(_) | End::Refused(_)) {
-        return Err(format!(
+        return mismatch(format!(
             "expected a trap, but the guest {}",
             describe(&raw.end)
         ));
     }
     if e.trap == Some(false) && matches!(raw.end, End::Trapped(_)) {
-        return Err(format!(
+        return mismatch(format!(
             "expected no trap, but the guest {}",
             describe(&raw.end)
         ));
@@ -453,19 +453,19 @@ fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
     // every other key present must still hold.
     let settles = e.settles == Some(true);
     if settles && !matches!(raw.end, End::Exited(_) | End::Trapped(_) | End::Refused(_)) {
-        return Err(format!("the run did not settle: {}", describe(&raw.end)));
+        return mismatch(format!("the run did not settle: {}", describe(&raw.end)));
     }
     if !settles
         && e.refused != Some(true)
         && e.trap != Some(true)
         && matches!(raw.end, End::Refused(_))
     {
-        return Err(format!("the module {}", describe(&raw.end)));
+        return mismatch(format!("the module {}", describe(&raw.end)));
     }
     if let Some(code) = e.exit_code
         && raw.end != End::Exited(code)
     {
-        return Err(format!(
+        return mismatch(format!(
             "expected exit code {code}, but the guest {}",
             describe(&raw.end)
         ));
@@ -488,26 +488,26 @@ fn check(case: &Case, work: &WorkDir, raw: &RawRun) -> Result<(), String> {
     )?;
     for f in &e.files_present {
         if std::fs::symlink_metadata(work.path().join(f)).is_err() {
-            return Err(format!("{f} should exist"));
+            return mismatch(format!("{f} should exist"));
         }
     }
     for f in &e.files_absent {
         if std::fs::symlink_metadata(work.path().join(f)).is_ok() {
-            return Err(format!("{f} should not exist"));
+            return mismatch(format!("{f} should not exist"));
         }
     }
     for f in &e.file_contents {
         match std::fs::read(work.path().join(&f.path)) {
             Ok(b) if b == f.content.as_bytes() => {}
             Ok(b) => {
-                return Err(format!(
+                return mismatch(format!(
                     "{} holds {:?}, expected {:?}",
                     f.path,
                     clip(&String::from_utf8_lossy(&b)),
                     f.content
                 ));
             }
-            Err(_) => return Err(format!("{} cannot be read", f.path)),
+            Err(_) => return mismatch(format!("{} cannot be read", f.path)),
         }
     }
     Ok(())
@@ -521,11 +521,11 @@ fn check_stream(
     prefix: Option<&str>,
     contains: &[String],
     not_contains: &[String],
-) -> Result<(), String> {
+) -> Result<(), Mismatch> {
     if let Some(s) = exact
         && text != s
     {
-        return Err(format!(
+        return mismatch(format!(
             "{name} was {:?}, expected {:?}",
             clip(text),
             clip(s)
@@ -534,19 +534,27 @@ fn check_stream(
     if let Some(s) = prefix
         && !text.starts_with(s)
     {
-        return Err(format!(
+        return mismatch(format!(
             "{name} {:?} does not start with {:?}",
             clip(text),
             clip(s)
         ));
     }
     if let Some(s) = contains.iter().find(|s| !text.contains(s.as_str())) {
-        return Err(format!("{name} {:?} does not contain {s:?}", clip(text)));
+        return mismatch(format!("{name} {:?} does not contain {s:?}", clip(text)));
     }
     if let Some(s) = not_contains.iter().find(|s| text.contains(s.as_str())) {
-        return Err(format!("{name} contains {s:?}"));
+        return mismatch(format!("{name} contains {s:?}"));
     }
     Ok(())
+}
+
+/// Why a run does not meet its case's expectations, said for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mismatch(String);
+
+fn mismatch(why: String) -> Result<(), Mismatch> {
+    Err(Mismatch(why))
 }
 
 fn clip(s: &str) -> String {

@@ -87,7 +87,7 @@ pub trait Runtime: Send + Sync {
     fn identity(&self) -> &Identity;
     /// Whether the runtime can express a control named in a case's `requires`.
     fn supports(&self, feature: &str) -> bool;
-    fn run(&self, p: &Prepared<'_>) -> anyhow::Result<RawRun>;
+    fn run(&self, p: &Prepared<'_>) -> crate::Result<RawRun>;
     /// The worlds [`Runtime::run`] runs cases in (`certify --world`).
     fn worlds(&self) -> &[WasiWorld] {
         &[WasiWorld::P1]
@@ -109,12 +109,12 @@ pub trait Runtime: Send + Sync {
         Duration::from_secs(5)
     }
     /// WASI testsuite: start the guest for a `run` operation, with its streams open.
-    fn spawn(&self, s: &Spawn<'_>) -> anyhow::Result<Box<dyn Session>> {
+    fn spawn(&self, s: &Spawn<'_>) -> crate::Result<Box<dyn Session>> {
         let _ = s;
-        anyhow::bail!(
+        Err(crate::Error::Unsupported(format!(
             "the runtime `{}` does not run WASI testsuite tests",
             self.identity().name
-        )
+        )))
     }
 }
 

@@ -10,8 +10,8 @@
 //! preopen it went through.
 
 use crate::case::Spec;
+use crate::error::{Error, Result};
 use crate::testsuite::FixtureEntry;
-use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -89,7 +89,7 @@ fn work_root() -> PathBuf {
 
 fn random_hex() -> Result<String> {
     let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut b).map_err(Error::NoRandomness)?;
     Ok(hex::encode(b))
 }
 
@@ -104,27 +104,36 @@ impl WorkDir {
     /// without `/`), written there or linked to a file elsewhere.
     pub fn with_module(spec: &Spec, module: ModuleFile<'_>, stem: &str) -> Result<WorkDir> {
         if stem.is_empty() || stem.contains(['/', '\0']) || stem == "." || stem == ".." {
-            bail!("module name `{stem}` is not a plain file name");
+            return Err(Error::Setup(format!(
+                "module name `{stem}` is not a plain file name"
+            )));
         }
         let dir = tempfile::Builder::new()
             .prefix("wasmcert-case-")
             .tempdir_in(work_root())
-            .context("creating the work dir")?;
+            .map_err(Error::io_doing("creating the work dir"))?;
         let secret = format!("WASMCERT-SECRET-{}", random_hex()?);
         let env_secret = format!("WASMCERT-ENV-SECRET-{}", random_hex()?);
         let root = dir.path();
         for d in ["sandbox", "outside/dir", "cwd", "bin"] {
-            std::fs::create_dir_all(root.join(d))?;
+            let d = root.join(d);
+            std::fs::create_dir_all(&d).map_err(Error::io("creating", &d))?;
         }
-        std::fs::write(root.join("outside/secret.txt"), format!("{secret}\n"))?;
-        std::fs::write(
-            root.join("outside/dir/inner.txt"),
-            format!("inner {secret}\n"),
-        )?;
+        for (f, text) in [
+            ("outside/secret.txt", format!("{secret}\n")),
+            ("outside/dir/inner.txt", format!("inner {secret}\n")),
+        ] {
+            let f = root.join(f);
+            std::fs::write(&f, text).map_err(Error::io("writing", &f))?;
+        }
         let at = root.join(format!("bin/{stem}.wasm"));
         match module {
-            ModuleFile::Bytes(wasm) => std::fs::write(&at, wasm)?,
-            ModuleFile::Link(target) => std::os::unix::fs::symlink(target, &at)?,
+            ModuleFile::Bytes(wasm) => {
+                std::fs::write(&at, wasm).map_err(Error::io("writing", &at))?
+            }
+            ModuleFile::Link(target) => {
+                std::os::unix::fs::symlink(target, &at).map_err(Error::io("linking", &at))?
+            }
         }
         let abs = |h: &str| root.join(h);
         let dirs = &spec.run.dirs;
@@ -186,16 +195,20 @@ impl WorkDir {
             || p.components()
                 .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            bail!("setup path `{rel}` must stay inside the work dir");
+            return Err(Error::Setup(format!(
+                "setup path `{rel}` must stay inside the work dir"
+            )));
         }
         let mut at = self.path().to_path_buf();
         for c in p.components() {
             at.push(c);
             match std::fs::symlink_metadata(&at) {
-                Ok(m) if m.file_type().is_symlink() => bail!(
-                    "setup path `{rel}` goes through the symlink `{}`: refused",
-                    at.strip_prefix(self.path()).unwrap_or(&at).display()
-                ),
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Error::Setup(format!(
+                        "setup path `{rel}` goes through the symlink `{}`: refused",
+                        at.strip_prefix(self.path()).unwrap_or(&at).display()
+                    )));
+                }
                 Ok(_) => {}
                 // Nothing below a missing component exists yet: it cannot be a link.
                 Err(_) => break,
@@ -206,31 +219,33 @@ impl WorkDir {
 
     fn plant(&self, spec: &Spec) -> Result<()> {
         let work = self.path().to_string_lossy().into_owned();
+        let mkdir = |d: &Path| std::fs::create_dir_all(d).map_err(Error::io("creating", d));
         for d in &spec.setup.dirs {
-            std::fs::create_dir_all(self.inside(d)?)?;
+            mkdir(&self.inside(d)?)?;
         }
         for f in &spec.setup.files {
             let p = self.inside(&f.path)?;
             if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent)?;
+                mkdir(parent)?;
             }
-            std::fs::write(&p, f.content.replace("{secret}", &self.secret))?;
+            std::fs::write(&p, f.content.replace("{secret}", &self.secret))
+                .map_err(Error::io("writing", &p))?;
         }
         for l in &spec.setup.symlinks {
             let p = self.inside(&l.path)?;
             if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent)?;
+                mkdir(parent)?;
             }
             std::os::unix::fs::symlink(l.target.replace("{work}", &work), &p)
-                .with_context(|| format!("planting symlink {}", l.path))?;
+                .map_err(Error::io("planting symlink", &l.path))?;
         }
         for l in &spec.setup.hardlinks {
             let p = self.inside(&l.path)?;
             std::fs::hard_link(self.inside(&l.target)?, &p)
-                .with_context(|| format!("planting hard link {}", l.path))?;
+                .map_err(Error::io("planting hard link", &l.path))?;
         }
         for p in &spec.run.dirs {
-            std::fs::create_dir_all(self.inside(&p.host)?)?;
+            mkdir(&self.inside(&p.host)?)?;
         }
         Ok(())
     }
@@ -240,20 +255,28 @@ impl WorkDir {
     /// Returns the absolute path of the copy.
     pub fn plant_fixture(&self, rel: &str, entries: &[(String, FixtureEntry)]) -> Result<PathBuf> {
         let base = self.inside(rel)?;
-        std::fs::create_dir_all(&base)?;
+        std::fs::create_dir_all(&base).map_err(Error::io("creating", &base))?;
         for (name, e) in entries {
             // Names come from read_dir: components without `..`; checked anyway.
             let p = Path::new(name);
             if p.components()
                 .any(|c| !matches!(c, std::path::Component::Normal(_)))
             {
-                bail!("fixture entry `{name}` must stay inside the fixture");
+                return Err(Error::Setup(format!(
+                    "fixture entry `{name}` must stay inside the fixture"
+                )));
             }
             let at = base.join(p);
             match e {
-                FixtureEntry::Dir => std::fs::create_dir(&at)?,
-                FixtureEntry::File(bytes) => std::fs::write(&at, bytes)?,
-                FixtureEntry::Symlink(target) => std::os::unix::fs::symlink(target, &at)?,
+                FixtureEntry::Dir => {
+                    std::fs::create_dir(&at).map_err(Error::io("creating", &at))?
+                }
+                FixtureEntry::File(bytes) => {
+                    std::fs::write(&at, bytes).map_err(Error::io("writing", &at))?
+                }
+                FixtureEntry::Symlink(target) => {
+                    std::os::unix::fs::symlink(target, &at).map_err(Error::io("linking", &at))?
+                }
             }
         }
         Ok(base)

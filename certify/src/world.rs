@@ -93,21 +93,21 @@ pub fn guest_component(
     let main_text = read(&main)?;
     // wit-parser orders the packages itself; it asserts on some inconsistent inputs (the same
     // package twice), so a hostile suite's panic becomes this case's error.
-    let resolved = std::panic::catch_unwind(move || -> Result<_, String> {
+    let resolved = std::panic::catch_unwind(move || -> Result<_, NotComponentizable> {
         let mut groups = Vec::new();
         for (path, text) in &deps {
             groups.push(
                 wit_parser::UnresolvedPackageGroup::parse(path, text)
-                    .map_err(|(_, e)| format!("{path}: {e}"))?,
+                    .map_err(|(_, e)| fail(format!("{path}: {e}")))?,
             );
         }
         let main_group =
             wit_parser::UnresolvedPackageGroup::parse(main.display().to_string(), &main_text)
-                .map_err(|(_, e)| format!("{}: {e}", main.display()))?;
+                .map_err(|(_, e)| fail(format!("{}: {e}", main.display())))?;
         let mut resolve = wit_parser::Resolve::default();
         let pkg = resolve
             .push_groups(main_group, groups)
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| fail(format!("{e:#}")))?;
         Ok((resolve, pkg))
     })
     .map_err(|_| {
@@ -116,7 +116,7 @@ pub fn guest_component(
             wit_dir.display()
         ))
     })?;
-    let (resolve, pkg) = resolved.map_err(fail)?;
+    let (resolve, pkg) = resolved?;
     let world_id = resolve
         .select_world(&[pkg], Some(world))
         .map_err(|e| fail(format!("{e:#}")))?;

@@ -343,7 +343,10 @@ fn contradictory_expectations_are_refused_when_the_suite_loads() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         suite(dir.path(), &format!("[expect]\n{expect}\n"));
-        let e = format!("{:#}", load_suite(dir.path()).unwrap_err());
+        let e = load_suite(dir.path())
+            .unwrap_err()
+            .with_causes()
+            .to_string();
         assert!(
             e.contains("case.toml: [expect]") && e.contains(msg),
             "{expect}: {e}"

@@ -84,7 +84,7 @@ pub fn execute(case: &Case, test: &Test, rt: &dyn Runtime) -> (Outcome, Evidence
     // read where it is, through a link: upstream hands the runtime the suite's file.
     let work = match WorkDir::with_module(&case.spec, ModuleFile::Link(&test.module), &test.name) {
         Ok(w) => w,
-        Err(e) => return error(format!("setting up the work dir: {e:#}")),
+        Err(e) => return error(format!("setting up the work dir: {}", e.with_causes())),
     };
     let mut roots = BTreeMap::new();
     for (i, (rel, fixture)) in test.fixtures.iter().enumerate() {
@@ -95,7 +95,9 @@ pub fn execute(case: &Case, test: &Test, rt: &dyn Runtime) -> (Outcome, Evidence
         };
         match planted {
             Ok(p) => roots.insert(rel.clone(), p),
-            Err(e) => return error(format!("copying the fixture {rel}: {e:#}")),
+            Err(e) => {
+                return error(format!("copying the fixture {rel}: {}", e.with_causes()));
+            }
         };
     }
     let mut d = Driver {
@@ -213,7 +215,7 @@ impl Driver<'_> {
                 let s = self
                     .rt
                     .spawn(&spawn)
-                    .map_err(|e| Failure::Error(format!("{e:#}")))?;
+                    .map_err(|e| Failure::Error(e.with_causes().to_string()))?;
                 self.outputs.push((s.stdout(), s.stderr()));
                 self.session = Some(s);
                 Ok(())

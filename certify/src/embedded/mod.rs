@@ -4,24 +4,27 @@
 //! wrapped in a tokio timeout, so the deadline also stops a guest sleeping inside a host call
 //! (`poll_oneoff`). Read-only preopens through `FsPerms::ReadOnly`; stdout/stderr captured in
 //! bounded pipes.
+//!
+//! This file holds the engine and a case's run; `session.rs` the WASI testsuite's guests (run
+//! on a thread of their own while the operations run), `pipes.rs` their stdio.
 
+mod pipes;
+mod session;
+
+pub use session::EmbeddedSession;
+
+use crate::error::{Error, Result};
 use crate::runtime::{
-    End, Exit, Identity, Missing, OUTPUT_CAP, Prepared, RawRun, Runtime, Session, Spawn,
+    End, Identity, Missing, OUTPUT_CAP, Prepared, RawRun, Runtime, Session, Spawn,
 };
-use crate::stream::Pipe;
 use crate::testsuite::{Needs, Proposal, WasiVersion, World};
 use crate::world::WasiWorld;
-use anyhow::Result;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, ResourceTable};
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -100,7 +103,8 @@ impl Embedded {
                     e.increment_epoch();
                     c.increment_epoch();
                 }
-            })?;
+            })
+            .map_err(Error::io_doing("starting the epoch ticker"))?;
         let identity = Identity {
             name: "embedded".into(),
             version: ENGINE.into(),
@@ -160,7 +164,7 @@ impl Embedded {
         };
         let component = match component(&self.components, &self.component_cache, p.wasm) {
             Ok(c) => c,
-            Err(e) => return Ok(done(End::Refused(format!("{e:#}")))),
+            Err(e) => return Ok(done(End::Refused(e.with_causes().to_string()))),
         };
         let host = ComponentHost {
             ctx: b.build(),
@@ -175,7 +179,8 @@ impl Embedded {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .enable_io()
-            .build()?;
+            .build()
+            .map_err(Error::io_doing("starting the engine's executor"))?;
         let linker = &self.component_linker;
         let run = async {
             let command = match wasmtime_wasi::p2::bindings::Command::instantiate_async(
@@ -220,11 +225,7 @@ fn cached<T: Clone>(
     compile: impl FnOnce(&[u8]) -> Result<T>,
 ) -> Result<T> {
     let key: [u8; 32] = Sha256::digest(wasm).into();
-    let lock = || {
-        cache
-            .lock()
-            .map_err(|_| anyhow::anyhow!("compile cache poisoned"))
-    };
+    let lock = || cache.lock().map_err(|_| Error::CachePoisoned);
     if let Some(m) = lock()?.get(&key) {
         return Ok(m.clone());
     }
@@ -323,7 +324,7 @@ impl Runtime for Embedded {
             Ok(m) => m,
             Err(e) => {
                 return Ok(RawRun {
-                    end: End::Refused(format!("{e:#}")),
+                    end: End::Refused(e.with_causes().to_string()),
                     stdout: Vec::new(),
                     stderr: Vec::new(),
                     duration: start.elapsed(),
@@ -333,7 +334,8 @@ impl Runtime for Embedded {
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
-            .build()?;
+            .build()
+            .map_err(Error::io_doing("starting the engine's executor"))?;
         let linker = &self.linker;
         let run = async {
             let instance = match linker.instantiate_async(&mut store, &module).await {
@@ -416,435 +418,10 @@ fn case_context(
     Ok((b, stdout, stderr, limits.build()))
 }
 
-/// Stdin of an embedded guest: what `write` operations queued, end of file once closed.
-#[derive(Default)]
-struct Inbox {
-    queue: VecDeque<u8>,
-    closed: bool,
-    waker: Option<Waker>,
-}
-
-#[derive(Clone, Default)]
-struct InPipe(Arc<Mutex<Inbox>>);
-
-impl InPipe {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inbox> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn push(&self, data: &[u8], close: bool) {
-        let mut g = self.lock();
-        g.queue.extend(data);
-        g.closed |= close;
-        if let Some(w) = g.waker.take() {
-            w.wake();
-        }
-    }
-}
-
-impl tokio::io::AsyncRead for InPipe {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let mut g = self.lock();
-        if g.queue.is_empty() {
-            if g.closed {
-                return Poll::Ready(Ok(()));
-            }
-            g.waker = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
-        let n = buf.remaining().min(g.queue.len());
-        let bytes: Vec<u8> = g.queue.drain(..n).collect();
-        buf.put_slice(&bytes);
-        Poll::Ready(Ok(()))
-    }
-}
-
-// The guest's stdin itself, not wasmtime-wasi's `AsyncStdinStream` adapter: that one reads
-// ahead on a task of its own, and a wasip3 guest that drops its stdin stream after a read then
-// waits for the read the task still has in flight, which only ends at end of file.
-impl IsTerminal for InPipe {
-    fn is_terminal(&self) -> bool {
-        false
-    }
-}
-
-impl StdinStream for InPipe {
-    fn async_stream(&self) -> Box<dyn tokio::io::AsyncRead + Send + Sync> {
-        Box::new(self.clone())
-    }
-}
-
-/// Stdout or stderr of an embedded guest, straight into the runner's [`Pipe`].
-#[derive(Clone)]
-struct OutPipe(Arc<Pipe>);
-
-impl IsTerminal for OutPipe {
-    fn is_terminal(&self) -> bool {
-        false
-    }
-}
-
-impl StdoutStream for OutPipe {
-    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(self.clone())
-    }
-}
-
-impl tokio::io::AsyncWrite for OutPipe {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        self.0.feed(buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// A signal sent to an embedded guest: it stops at its next yield (every epoch tick, or when
-/// a host call it waits in is woken).
-#[derive(Default)]
-struct Stop {
-    signal: AtomicI32,
-    waker: Mutex<Option<Waker>>,
-}
-
-/// A wasip1 guest of the WASI testsuite on the embedded engine: it runs on a thread of its
-/// own; stdin is fed by `write` operations and closed at `wait`, stdout and stderr stream
-/// into the runner while it runs. A signal ends it as if the process had died of it.
-pub struct EmbeddedSession {
-    stdin: InPipe,
-    stdout: Arc<Pipe>,
-    stderr: Arc<Pipe>,
-    stop: Arc<Stop>,
-    done: std::sync::mpsc::Receiver<End>,
-    exit: Option<Exit>,
-    command: Vec<String>,
-}
-
-impl EmbeddedSession {
-    fn start(engine: &Embedded, s: &Spawn<'_>) -> Result<EmbeddedSession> {
-        let stdin = InPipe::default();
-        let stdout = Pipe::new();
-        let stderr = Pipe::new();
-        let stop = Arc::new(Stop::default());
-        let (tx, done) = std::sync::mpsc::channel();
-        let mut command = vec!["embedded".to_string()];
-        if let Some(r) = s.root {
-            command.push(format!("--dir {}::/", r.display()));
-        }
-        command.extend(s.env.iter().map(|(k, v)| format!("--env {k}={v}")));
-        command.push(s.module.display().to_string());
-        command.extend(s.args.iter().cloned());
-        // Compiled on the guest's thread (see `component`), which also reads the module.
-        let path = s.module.to_path_buf();
-        let p3 = s.version == WasiVersion::P3;
-        let network = s.proposals.contains(&Proposal::Sockets);
-        let (ceng, clink, ccache) = (
-            engine.components.clone(),
-            engine.component_linker.clone(),
-            engine.component_cache.clone(),
-        );
-        let (meng, mlink, mcache) = (
-            engine.engine.clone(),
-            engine.linker.clone(),
-            engine.cache.clone(),
-        );
-        let program = move || -> Result<Program> {
-            let wasm = crate::case::read_module(&path)?;
-            Ok(if p3 {
-                Program::Component(
-                    ceng.clone(),
-                    clink,
-                    component(&ceng, &ccache, &wasm)?,
-                    network,
-                )
-            } else {
-                Program::Module(meng.clone(), mlink, module(&meng, &mcache, &wasm)?)
-            })
-        };
-        // argv[0] is the module's file name, as the wasmtime CLI gives it.
-        let name = s
-            .module
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut argv = vec![name];
-        argv.extend(s.args.iter().cloned());
-        let io = GuestIo {
-            argv,
-            env: s.env.to_vec(),
-            root: s.root.map(|r| r.to_path_buf()),
-            stdin: stdin.clone(),
-            stdout: stdout.clone(),
-            stderr: stderr.clone(),
-        };
-        let deadline = s.deadline;
-        let (o, e, st) = (stdout.clone(), stderr.clone(), stop.clone());
-        // The run starts once the module is compiled, as a CLI's with a warm compile cache: a
-        // `wait`'s timeout is the guest's time, not the compiler's.
-        let (compiled, ready) = std::sync::mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("wasmcert-guest".into())
-            .spawn(move || {
-                let program = program();
-                let _ = compiled.send(());
-                let end = match program {
-                    Ok(p) => guest(p, io, deadline, &st),
-                    Err(err) => End::Refused(format!("{err:#}")),
-                };
-                o.close();
-                e.close();
-                let _ = tx.send(end);
-            })?;
-        let _ = ready.recv_timeout(deadline.saturating_duration_since(Instant::now()));
-        Ok(EmbeddedSession {
-            stdin,
-            stdout,
-            stderr,
-            stop,
-            done,
-            exit: None,
-            command,
-        })
-    }
-}
-
 fn component(
     engine: &Engine,
     cache: &Mutex<HashMap<[u8; 32], Component>>,
     wasm: &[u8],
 ) -> Result<Component> {
     cached(cache, wasm, |w| Ok(Component::new(engine, w)?))
-}
-
-/// What an embedded testsuite guest runs: a core module (wasm32-wasip1) or a component
-/// (wasm32-wasip3, with the network when the test asks for sockets).
-enum Program {
-    Module(Engine, Linker<Host>, Module),
-    Component(
-        Engine,
-        wasmtime::component::Linker<ComponentHost>,
-        Component,
-        bool,
-    ),
-}
-
-/// What a guest sees of the outside: arguments, variables, its root, its stdio.
-struct GuestIo {
-    argv: Vec<String>,
-    env: Vec<(String, String)>,
-    root: Option<std::path::PathBuf>,
-    stdin: InPipe,
-    stdout: Arc<Pipe>,
-    stderr: Arc<Pipe>,
-}
-
-/// `run`, until it ends, a signal stops it, or `left` runs out.
-async fn until_stopped(
-    run: impl std::future::Future<Output = End>,
-    stop: &Stop,
-    left: Duration,
-) -> End {
-    let mut run = std::pin::pin!(run);
-    let stopped = std::future::poll_fn(|cx| {
-        if let Poll::Ready(end) = run.as_mut().poll(cx) {
-            return Poll::Ready(end);
-        }
-        *stop.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
-        match stop.signal.load(Ordering::SeqCst) {
-            0 => Poll::Pending,
-            sig => Poll::Ready(End::Signaled(sig)),
-        }
-    });
-    tokio::time::timeout(left, stopped)
-        .await
-        .unwrap_or(End::TimedOut)
-}
-
-/// Run the guest to its end on this thread.
-fn guest(program: Program, io: GuestIo, deadline: Instant, stop: &Arc<Stop>) -> End {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .enable_io()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return End::Refused(format!("starting the engine's executor: {e}")),
-    };
-    // The stdio adapters start tasks of their own: build them inside the executor.
-    let _enter = rt.enter();
-    let mut b = WasiCtxBuilder::new();
-    b.args(&io.argv);
-    for (k, v) in &io.env {
-        b.env(k, v);
-    }
-    b.stdin(io.stdin);
-    b.stdout(OutPipe(io.stdout.clone()));
-    b.stderr(OutPipe(io.stderr.clone()));
-    if let Some(r) = &io.root
-        && let Err(e) = b.preopened_dir(r, "/", FsPerms::ReadWrite)
-    {
-        return End::Refused(format!("preopening {} as /: {e:#}", r.display()));
-    }
-    let left = deadline.saturating_duration_since(Instant::now());
-    let ended = |e: wasmtime::Error| match e.downcast_ref::<I32Exit>() {
-        Some(I32Exit(code)) => End::Exited(*code),
-        None => End::Trapped(format!("{e:#}")),
-    };
-    match program {
-        Program::Module(engine, linker, module) => {
-            let host = Host {
-                wasi: b.build_p1(),
-                limits: StoreLimitsBuilder::new().build(),
-            };
-            let mut store = Store::new(&engine, host);
-            store.limiter(|h| &mut h.limits);
-            if let Err(e) = store.set_fuel(u64::MAX) {
-                return End::Refused(format!("{e:#}"));
-            }
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_async_yield_and_update(1);
-            let run = async {
-                let instance = match linker.instantiate_async(&mut store, &module).await {
-                    Ok(i) => i,
-                    Err(e) => return End::Refused(format!("{e:#}")),
-                };
-                let start_fn = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-                    Ok(f) => f,
-                    Err(e) => return End::Refused(format!("{e:#}")),
-                };
-                match start_fn.call_async(&mut store, ()).await {
-                    Ok(()) => End::Exited(0),
-                    Err(e) => ended(e),
-                }
-            };
-            rt.block_on(until_stopped(run, stop, left))
-        }
-        Program::Component(engine, linker, component, network) => {
-            // As the wasmtime CLI: TCP and UDP on (its `-Stcp` and `-Sudp` defaults), name
-            // lookups off, and addresses only with `inherit-network` (the sockets proposal).
-            b.allow_tcp(true)
-                .allow_udp(true)
-                .allow_ip_name_lookup(false);
-            if network {
-                b.inherit_network();
-            }
-            let host = ComponentHost {
-                ctx: b.build(),
-                table: ResourceTable::new(),
-                limits: StoreLimitsBuilder::new().build(),
-            };
-            let mut store = Store::new(&engine, host);
-            store.limiter(|h| &mut h.limits);
-            if let Err(e) = store.set_fuel(u64::MAX) {
-                return End::Refused(format!("{e:#}"));
-            }
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_async_yield_and_update(1);
-            let run = async {
-                let command = match wasmtime_wasi::p3::bindings::Command::instantiate_async(
-                    &mut store, &component, &linker,
-                )
-                .await
-                {
-                    Ok(c) => c,
-                    Err(e) => return End::Refused(format!("{e:#}")),
-                };
-                let result = store
-                    .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
-                    .await;
-                match result {
-                    Ok(Ok(Ok(()))) => End::Exited(0),
-                    // `wasi:cli/run` returned an error: status 1, as the CLI exits.
-                    Ok(Ok(Err(()))) => End::Exited(1),
-                    Ok(Err(e)) | Err(e) => ended(e),
-                }
-            };
-            rt.block_on(until_stopped(run, stop, left))
-        }
-    }
-}
-
-impl Session for EmbeddedSession {
-    fn command(&self) -> &[String] {
-        &self.command
-    }
-
-    fn stdout(&self) -> Arc<Pipe> {
-        self.stdout.clone()
-    }
-
-    fn stderr(&self) -> Arc<Pipe> {
-        self.stderr.clone()
-    }
-
-    fn write_stdin(&mut self, data: &[u8]) -> std::io::Result<()> {
-        if self.stdin.lock().closed {
-            return Err(std::io::ErrorKind::BrokenPipe.into());
-        }
-        self.stdin.push(data, false);
-        Ok(())
-    }
-
-    fn close_stdin(&mut self) {
-        self.stdin.push(&[], true);
-    }
-
-    fn signal(&mut self, sig: i32) -> std::io::Result<()> {
-        if self.exit.is_none() {
-            self.stop.signal.store(sig, Ordering::SeqCst);
-            if let Some(w) = self
-                .stop
-                .waker
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-            {
-                w.wake();
-            }
-        }
-        Ok(())
-    }
-
-    fn wait(&mut self, timeout: Duration) -> Option<Exit> {
-        if self.exit.is_none() {
-            let end = match self.done.recv_timeout(timeout) {
-                Ok(end) => end,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return None,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    End::Trapped("the embedded engine panicked (a bug on the host side)".into())
-                }
-            };
-            let returncode = match &end {
-                End::Exited(c) => Some(*c),
-                End::Signaled(s) => Some(-*s),
-                _ => None,
-            };
-            self.stdin.push(&[], true);
-            self.exit = Some(Exit { end, returncode });
-        }
-        self.exit.clone()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.signal(libc::SIGKILL);
-    }
-}
-
-impl Drop for EmbeddedSession {
-    fn drop(&mut self) {
-        self.close_stdin();
-        self.kill();
-    }
 }
