@@ -25,46 +25,30 @@ import process from 'node:process';
 import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { writeAll, refuse, trap, prefix } from './js-wasi-common.mjs';
+import { writeAll, refuse, trap, prefix, parseArgs } from './js-wasi-common.mjs';
 
 function parse(argv) {
-  const dirs = [];
-  const env = {};
   const v8 = [];
   let net = false;
   let child = null;
-  let i = 0;
-  for (; i < argv.length && argv[i] !== '--'; i++) {
-    const flag = argv[i];
-    if (flag === '--net') {
-      net = true;
-      continue;
-    }
-    if (flag.startsWith('--v8=')) {
-      v8.push(flag.slice(5));
-      continue;
-    }
-    if (flag.startsWith('--child=')) {
-      child = flag.slice(8);
-      continue;
-    }
-    const value = argv[++i];
-    if (value === undefined) refuse(`${flag} needs a value`);
-    if (flag === '--dir') {
-      const sep = value.indexOf('::');
-      if (sep <= 0) refuse(`bad --dir ${JSON.stringify(value)} (HOST::GUEST)`);
-      dirs.push([value.slice(sep + 2), path.resolve(value.slice(0, sep))]);
-    } else if (flag === '--env') {
-      const eq = value.indexOf('=');
-      if (eq < 0) refuse(`bad --env ${JSON.stringify(value)} (K=V)`);
-      env[value.slice(0, eq)] = value.slice(eq + 1);
-    } else {
-      refuse(`unknown option ${JSON.stringify(flag)}`);
-    }
-  }
-  const [component, ...args] = argv.slice(i + 1);
-  if (!component) refuse('no component given');
-  return { dirs, env, v8, net, child, component, args, argv };
+  // The shared parser (--dir HOST::GUEST, --env K=V, --, the component, its arguments) with
+  // this launcher's own value-less options.
+  const { dirs, env, module: component, args } = parseArgs(argv, (f) => {
+    if (f === '--net') return (net = true);
+    if (f.startsWith('--v8=')) return v8.push(f.slice(5)) > 0;
+    if (f.startsWith('--child=')) return (child = f.slice(8)) !== null;
+    return false;
+  });
+  return {
+    dirs: dirs.map((d) => [d.guest, path.resolve(d.host)]),
+    env,
+    v8,
+    net,
+    child,
+    component,
+    args,
+    argv,
+  };
 }
 
 // jco's generated module instantiates its core modules in promises of its own: a rejection

@@ -57,11 +57,14 @@ function oneLine(s) {
   return `${s}`.replace(/\s*\n\s*/g, ' | ').trim();
 }
 
-export function parseArgs(argv = process.argv.slice(2)) {
+// `own(name)`: a launcher's own value-less options (`--net`, `--v8=...`); true when it took
+// the option.
+export function parseArgs(argv = process.argv.slice(2), own = () => false) {
   const dirs = [];
   const env = {};
   let i = 0;
   for (; i < argv.length && argv[i] !== '--'; i++) {
+    if (own(argv[i])) continue;
     const flag = argv[i];
     const value = argv[++i];
     if (value === undefined) refuse(`${flag} needs a value`);

@@ -160,6 +160,11 @@ pub fn post(addr: &str, cert: &Path, body: &[u8]) -> (u16, String) {
         .arg(format!("https://{addr}/validate"))
         .output()
         .unwrap();
+    status_and_body(o)
+}
+
+/// What curl printed with `-w "\n%{http_code}"`: (HTTP status, body); curl must have succeeded.
+fn status_and_body(o: std::process::Output) -> (u16, String) {
     assert!(
         o.status.success(),
         "curl: {}",
@@ -187,14 +192,7 @@ pub fn get_plain(addr: &str, path: &str) -> (u16, String) {
         .arg(format!("http://{addr}{path}"))
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "curl: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let out = String::from_utf8(o.stdout).unwrap();
-    let (body, code) = out.rsplit_once('\n').unwrap();
-    (code.parse().unwrap(), body.to_string())
+    status_and_body(o)
 }
 
 /// The independent parser of the Prometheus text format: PyPI prometheus-client's

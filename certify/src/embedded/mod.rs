@@ -195,21 +195,10 @@ impl Embedded {
                 Ok(Ok(())) => End::Exited(0),
                 // `wasi:cli/run` returned an error: status 1, as the wasmtime CLI exits.
                 Ok(Err(())) => End::Exited(1),
-                Err(e) => match e.downcast_ref::<I32Exit>() {
-                    Some(I32Exit(code)) => End::Exited(*code),
-                    None => End::Trapped(format!("{e:#}")),
-                },
+                Err(e) => ended(e),
             }
         };
-        let end = rt.block_on(async {
-            match tokio::time::timeout(p.timeout, run).await {
-                Ok(end) => end,
-                Err(_) => End::Trapped(format!(
-                    "interrupted at the {} ms deadline",
-                    p.timeout.as_millis()
-                )),
-            }
-        });
+        let end = rt.block_on(within(p.timeout, run));
         drop(store);
         Ok(done(end))
     }
@@ -219,6 +208,44 @@ impl Embedded {
 /// the lock, and (for components) not on a rayon worker of the runner's pool: compilation runs
 /// on rayon, and a worker that waits for it picks up other cases, whose whole run would then
 /// delay this one.
+/// How a guest's run ended when wasmtime returned an error: `proc_exit` / `wasi:cli/exit`
+/// (an exit status), or a trap.
+fn ended(e: wasmtime::Error) -> End {
+    match e.downcast_ref::<I32Exit>() {
+        Some(I32Exit(code)) => End::Exited(*code),
+        None => End::Trapped(format!("{e:#}")),
+    }
+}
+
+/// Instantiate a preview1 command and run its `_start` to its end.
+async fn run_start(linker: &Linker<Host>, store: &mut Store<Host>, module: &Module) -> End {
+    let instance = match linker.instantiate_async(&mut *store, module).await {
+        Ok(i) => i,
+        Err(e) => return End::Refused(format!("{e:#}")),
+    };
+    let start_fn = match instance.get_typed_func::<(), ()>(&mut *store, "_start") {
+        Ok(f) => f,
+        Err(e) => return End::Refused(format!("{e:#}")),
+    };
+    match start_fn.call_async(&mut *store, ()).await {
+        Ok(()) => End::Exited(0),
+        Err(e) => ended(e),
+    }
+}
+
+/// `run` within a case's deadline; past it, what a runtime's own timeout reports: the guest
+/// was interrupted.
+async fn within(timeout: Duration, run: impl std::future::Future<Output = End>) -> End {
+    tokio::time::timeout(timeout, run)
+        .await
+        .unwrap_or_else(|_| {
+            End::Trapped(format!(
+                "interrupted at the {} ms deadline",
+                timeout.as_millis()
+            ))
+        })
+}
+
 fn cached<T: Clone>(
     cache: &Mutex<HashMap<[u8; 32], T>>,
     wasm: &[u8],
@@ -337,33 +364,7 @@ impl Runtime for Embedded {
             .build()
             .map_err(Error::io_doing("starting the engine's executor"))?;
         let linker = &self.linker;
-        let run = async {
-            let instance = match linker.instantiate_async(&mut store, &module).await {
-                Ok(i) => i,
-                Err(e) => return End::Refused(format!("{e:#}")),
-            };
-            let start_fn = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-                Ok(f) => f,
-                Err(e) => return End::Refused(format!("{e:#}")),
-            };
-            match start_fn.call_async(&mut store, ()).await {
-                Ok(()) => End::Exited(0),
-                Err(e) => match e.downcast_ref::<I32Exit>() {
-                    Some(I32Exit(code)) => End::Exited(*code),
-                    None => End::Trapped(format!("{e:#}")),
-                },
-            }
-        };
-        let end = rt.block_on(async {
-            match tokio::time::timeout(p.timeout, run).await {
-                Ok(end) => end,
-                // The same thing a runtime's own timeout reports: the guest was interrupted.
-                Err(_) => End::Trapped(format!(
-                    "interrupted at the {} ms deadline",
-                    p.timeout.as_millis()
-                )),
-            }
-        });
+        let end = rt.block_on(within(p.timeout, run_start(linker, &mut store, &module)));
         drop(store);
         Ok(RawRun {
             end,

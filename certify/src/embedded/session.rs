@@ -3,7 +3,7 @@
 //! stopped by a signal as if its process had died of it.
 
 use super::pipes::{InPipe, OutPipe};
-use super::{ComponentHost, Embedded, Host, component, module};
+use super::{ComponentHost, Embedded, Host, component, ended, module, run_start};
 use crate::error::{Error, Result};
 use crate::runtime::{End, Exit, Session, Spawn};
 use crate::stream::Pipe;
@@ -14,7 +14,7 @@ use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, ResourceTable};
 use wasmtime::{Engine, Linker, Module, Store, StoreLimitsBuilder};
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// A signal sent to an embedded guest: it stops at its next yield (every epoch tick, or when
 /// a host call it waits in is woken).
@@ -196,10 +196,6 @@ fn guest(program: Program, io: GuestIo, deadline: Instant, stop: &Arc<Stop>) -> 
         return End::Refused(format!("preopening {} as /: {e:#}", r.display()));
     }
     let left = deadline.saturating_duration_since(Instant::now());
-    let ended = |e: wasmtime::Error| match e.downcast_ref::<I32Exit>() {
-        Some(I32Exit(code)) => End::Exited(*code),
-        None => End::Trapped(format!("{e:#}")),
-    };
     match program {
         Program::Module(engine, linker, module) => {
             let host = Host {
@@ -213,21 +209,11 @@ fn guest(program: Program, io: GuestIo, deadline: Instant, stop: &Arc<Stop>) -> 
             }
             store.set_epoch_deadline(1);
             store.epoch_deadline_async_yield_and_update(1);
-            let run = async {
-                let instance = match linker.instantiate_async(&mut store, &module).await {
-                    Ok(i) => i,
-                    Err(e) => return End::Refused(format!("{e:#}")),
-                };
-                let start_fn = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-                    Ok(f) => f,
-                    Err(e) => return End::Refused(format!("{e:#}")),
-                };
-                match start_fn.call_async(&mut store, ()).await {
-                    Ok(()) => End::Exited(0),
-                    Err(e) => ended(e),
-                }
-            };
-            rt.block_on(until_stopped(run, stop, left))
+            rt.block_on(until_stopped(
+                run_start(&linker, &mut store, &module),
+                stop,
+                left,
+            ))
         }
         Program::Component(engine, linker, component, network) => {
             // As the wasmtime CLI: TCP and UDP on (its `-Stcp` and `-Sudp` defaults), name
