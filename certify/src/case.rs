@@ -513,7 +513,11 @@ pub fn suite_digest(cases: &[Case]) -> String {
         {
             files.push(wit.join("guests.wit"));
             if let Ok(rd) = std::fs::read_dir(wit.join("deps")) {
-                let mut deps: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                // As `world::guest_component` reads them: regular files only, no symlink.
+                let mut deps: Vec<PathBuf> = rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+                    .collect();
                 deps.sort();
                 files.extend(deps);
             }

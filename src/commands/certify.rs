@@ -29,7 +29,8 @@ pub enum Format {
 #[derive(Args)]
 #[command(
     after_help = "Runtimes: `embedded` (default: wasmtime in process, no install needed) or a built-in
-command adapter: wasmtime, wamr, node, wasmer, wasmedge, wazero; `--adapter FILE` for any other.
+command adapter: wasmtime, wamr, node, wasmer, wasmedge, wazero, jco (WASI 0.2 components
+only, `--world p2`); `--adapter FILE` for any other.
 
 Examples:
   wasmcert certify                                   # the built-in suites on the embedded engine
